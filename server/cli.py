@@ -1,0 +1,261 @@
+"""The `tongban` command: serve, worker, migrate, seed, services, and `run` (all of them at once,
+for `make run`). Messages to the operator are English; exit status is non-zero on any failure.
+Must not: hold application logic (each subcommand calls the module that owns it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from server.config import Settings, get_settings
+from server.connections import Urls, redacted, resolve_urls
+from server.logging import setup_logging
+
+DEMO_PASSWORDLESS_NOTE = "demo login: open the URL, pick an account on the 登录 page (no password until the identity issue)"
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+async def _check(urls: Urls, settings: Settings) -> str | None:
+    """None when PostgreSQL and Redis answer; otherwise which one does not, and why."""
+    from server import db
+    from server.app import redis_client
+
+    try:
+        conn = await db.connect(urls.database, timeout_s=settings.db_timeout_s)
+        await conn.close()
+    except Exception as exc:  # noqa: BLE001 - reported to the operator, then we exit
+        return f"PostgreSQL is not reachable at {redacted(urls.database)}: {type(exc).__name__}: {exc}"
+    redis = redis_client(urls.redis, settings)
+    try:
+        async with asyncio.timeout(settings.redis_timeout_s * 2):
+            await redis.ping()
+    except Exception as exc:  # noqa: BLE001 - as above
+        return f"Redis is not reachable at {redacted(urls.redis)}: {type(exc).__name__}: {exc}"
+    finally:
+        await redis.aclose()
+    return None
+
+
+def _resolved(settings: Settings) -> Urls | int:
+    try:
+        urls = asyncio.run(resolve_urls(settings))
+    except Exception as exc:  # noqa: BLE001
+        return _fail(f"could not start or reach the embedded services: {type(exc).__name__}: {exc}")
+    problem = asyncio.run(_check(urls, settings))
+    if problem:
+        return _fail(problem)
+    return urls
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    urls = _resolved(settings)
+    if isinstance(urls, int):
+        return urls
+    settings = settings.model_copy(update={"database_url": urls.database, "redis_url": urls.redis})
+    config = uvicorn.Config(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        lifespan="on",
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 3
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from arq.worker import run_worker
+
+    from server.worker import worker_settings
+
+    urls = _resolved(settings)
+    if isinstance(urls, int):
+        return urls
+    run_worker(worker_settings(settings, urls.database, urls.redis), burst=args.burst)
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from server import db
+    from server.errors import MigrationError
+    from server.migrations import migrate
+
+    urls = _resolved(settings)
+    if isinstance(urls, int):
+        return urls
+
+    async def go() -> list[str]:
+        conn = await db.connect(urls.database)
+        try:
+            return [f"{m.version:04d}_{m.name}" for m in await migrate(conn)]
+        finally:
+            await conn.close()
+
+    try:
+        applied = asyncio.run(go())
+    except MigrationError as exc:
+        return _fail(f"migration refused: {exc}", 1)
+    print("applied: " + ", ".join(applied) if applied else "migrations are current")
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from server.app import close_runtime, open_runtime
+    from server.seed import seed_accounts, seed_projects
+
+    urls = _resolved(settings)
+    if isinstance(urls, int):
+        return urls
+    settings = settings.model_copy(update={"database_url": urls.database, "redis_url": urls.redis})
+
+    async def go() -> int:
+        rt = await open_runtime(settings)
+        try:
+            async with rt.pool.acquire() as conn:
+                await seed_accounts(conn)
+            return await seed_projects(rt.pool, rt.actors, settings.ask_timeout_s)
+        finally:
+            await close_runtime(rt)
+
+    added = asyncio.run(go())
+    print(f"demo data ready ({added} projects added)")
+    return 0
+
+
+def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
+    from server.services import ensure_services, service_status, stop_services
+
+    if args.action == "start":
+        found = ensure_services(settings.database_url, settings.redis_url, settings.var_path)
+        print(f"postgresql: {redacted(found.database_url)}\nredis: {found.redis_url}")
+    elif args.action == "stop":
+        stopped = stop_services(settings.var_path)
+        print("stopped: " + (", ".join(stopped) or "nothing was running"))
+    else:
+        for status in service_status(settings.var_path):
+            state = f"running (pid {status.pid}) at {status.url}" if status.running else "stopped"
+            print(f"{status.name}: {state}")
+    return 0
+
+
+def _child(args: Sequence[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "server.cli", *args], env=env, start_new_session=True)
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Everything `make run` promises: services, migrations, demo data, web server and worker."""
+    from server.seed import USERS
+    from server.services import ensure_services, stop_services
+
+    started: tuple[str, ...] = ()
+    if settings.database_url is None or settings.redis_url is None:
+        try:
+            found = ensure_services(settings.database_url, settings.redis_url, settings.var_path)
+        except Exception as exc:  # noqa: BLE001
+            return _fail(f"could not start the embedded services: {type(exc).__name__}: {exc}")
+        started = found.started
+    urls = _resolved(settings)
+    if isinstance(urls, int):
+        return urls
+    env = {**os.environ, "TONGBAN_DATABASE_URL": urls.database, "TONGBAN_REDIS_URL": urls.redis}
+    children: list[subprocess.Popen[bytes]] = []
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    status = 0
+    try:
+        for step in (["migrate"], ["seed"]):
+            code = subprocess.run([sys.executable, "-m", "server.cli", *step], env=env, check=False).returncode
+            if code != 0:
+                return code
+        children = [_child(["serve"], env), _child(["worker"], env)]
+        url = f"http://{settings.host}:{settings.port}/"
+        print(f"\ntongban is running at {url}\n{DEMO_PASSWORDLESS_NOTE}:", flush=True)
+        for user in USERS:
+            print(f"  {user.login:<10} {user.display_name} ({user.role})", flush=True)
+        print("Ctrl-C stops everything this command started.\n", flush=True)
+        while not stopping:
+            dead = [c for c in children if c.poll() is not None]
+            if dead:
+                status = _fail(f"a child process exited with status {dead[0].returncode}; stopping", 1)
+                break
+            time.sleep(0.2)
+    finally:
+        _stop_children(children)
+        if started:
+            stop_services(settings.var_path, started)
+            print("stopped embedded services: " + ", ".join(started), flush=True)
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tongban", description="联审平台与 BIM 监管系统 server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the web server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    worker = sub.add_parser("worker", help="run an arq worker")
+    worker.add_argument("--burst", action="store_true", help="exit once the queue is empty")
+    sub.add_parser("migrate", help="apply pending database migrations")
+    sub.add_parser("seed", help="load the demo data (idempotent)")
+    services = sub.add_parser("services", help="embedded PostgreSQL and Redis")
+    services.add_argument("action", choices=["start", "stop", "status"])
+    sub.add_parser("run", help="services, migrations, demo data, web server and worker together")
+    return parser
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "worker": cmd_worker,
+    "migrate": cmd_migrate,
+    "seed": cmd_seed,
+    "services": cmd_services,
+    "run": cmd_run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_json)
+    return COMMANDS[args.command](settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

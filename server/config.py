@@ -1,0 +1,64 @@
+"""Settings of a tongban process: one pydantic-settings class, read from `TONGBAN_*` variables.
+
+Every setting has a default that works on a developer's machine. Nothing else in the code base
+reads `os.environ`. Must not: open connections or start services (see `server.services`).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TONGBAN_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL DSN. Unset: the embedded PostgreSQL under `var_dir` is started and used.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL. Unset: the embedded Redis under `var_dir` is started and used.",
+    )
+    var_dir: Path = Field(default=Path("var"), description="Data of the embedded services, uploads, secrets.")
+    host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
+    port: int = Field(default=8000, description="Port the web server listens on.")
+    redis_prefix: str = Field(default="tongban:", description="Prefix of every Redis key and channel we use.")
+    db_pool_min: int = Field(default=2, description="Smallest number of pooled PostgreSQL connections.")
+    db_pool_max: int = Field(default=20, description="Largest number of pooled PostgreSQL connections.")
+    db_timeout_s: float = Field(default=5.0, description="Time limit of connecting and of one statement.")
+    redis_timeout_s: float = Field(default=2.0, description="Time limit of one Redis call.")
+    max_json_bytes: int = Field(default=10 * 1024 * 1024, description="Largest accepted JSON request body.")
+    ask_timeout_s: float = Field(default=5.0, description="Time limit of a route's ask to an actor.")
+    ws_queue_size: int = Field(
+        default=256, description="Events buffered for one websocket before the slow client is closed."
+    )
+    ws_heartbeat_s: float = Field(default=20.0, description="Interval of websocket heartbeat frames.")
+    session_ttl_s: int = Field(default=30 * 60, description="Idle lifetime of a login session.")
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that signs session cookies. Unset: a random key is made once in `var_dir/secret_key`.",
+    )
+    dev_login: bool = Field(default=True, description="Allow the demo login (replaced by the identity module).")
+    log_level: str = Field(default="INFO", description="Logging level.")
+    log_json: bool = Field(default=True, description="Log one JSON object per line (false: plain text).")
+    worker_concurrency: int = Field(default=10, description="Jobs one arq worker runs at once.")
+    corpus_dir: Path = Field(
+        default=Path("../shared/data"), description="Conformance corpus used by `make conformance` only."
+    )
+
+    @cached_property
+    def var_path(self) -> Path:
+        return self.var_dir.expanduser().resolve()
+
+    @property
+    def arq_queue(self) -> str:
+        return f"{self.redis_prefix}arq:queue"
+
+
+def get_settings() -> Settings:
+    return Settings()

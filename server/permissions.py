@@ -1,0 +1,59 @@
+"""The one permission table: which role holds which permission. Routes name a permission; nothing
+else in the code compares role names.
+
+Replaced by data in the database when the identity issue lands; the names stay.
+Must not: hold object-level rules (those live in each domain's `access.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PUBLIC: Final = "public"  # no login needed
+AUTHENTICATED: Final = "authenticated"  # any logged-in user
+
+ROLES: Final[tuple[str, ...]] = (
+    "applicant",  # 建设单位申请人
+    "agent",  # 经办人 / 代理
+    "reviewer",  # 审批部门审查人员
+    "designer",  # 设计单位
+    "bid_expert",  # 评标专家
+    "bid_admin",  # 评标管理员
+    "admin",  # 系统管理员
+    "auditor",  # 审计员
+)
+
+ROLE_LABELS: Final[dict[str, str]] = {
+    "applicant": "建设单位申请人",
+    "agent": "经办人",
+    "reviewer": "部门审查人员",
+    "designer": "设计人员",
+    "bid_expert": "评标专家",
+    "bid_admin": "评标管理员",
+    "admin": "系统管理员",
+    "auditor": "审计员",
+}
+
+# project.read: the projects of one's own organisation; project.read_any: every project.
+ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
+    "applicant": frozenset({"project.create", "project.read"}),
+    "agent": frozenset({"project.create", "project.read"}),
+    "reviewer": frozenset({"project.read", "project.read_any"}),
+    "designer": frozenset({"project.read"}),
+    "bid_expert": frozenset(),
+    "bid_admin": frozenset(),
+    "admin": frozenset({"project.create", "project.read", "project.read_any"}),
+    "auditor": frozenset({"project.read", "project.read_any"}),
+}
+
+PERMISSIONS: Final[frozenset[str]] = frozenset().union(*ROLE_PERMISSIONS.values()) | {PUBLIC, AUTHENTICATED}
+
+
+def role_has(role: str | None, permission: str) -> bool:
+    if permission == PUBLIC:
+        return True
+    if role is None:
+        return False
+    if permission == AUTHENTICATED:
+        return role in ROLE_PERMISSIONS
+    return permission in ROLE_PERMISSIONS.get(role, frozenset())

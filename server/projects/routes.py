@@ -1,0 +1,82 @@
+"""Project routes: thin; parse, authorise (declared), call the actor or service, shape."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.websockets import WebSocket
+
+from actors.project.actor import project_address
+from actors.project.messages import CreateProject, GetProject
+from actors.project.state import ProjectState
+from server.errors import BadRequest, NotFound
+from server.live import stream_actor
+from server.projects.access import access_project
+from server.projects.models import ProjectIn, ProjectList, ProjectOut
+from server.projects.service import list_projects
+from server.routing import ApiRoute, RouteTable, WsRoute, current_user, require_user
+from server.runtime import runtime
+
+
+def _out(state: ProjectState) -> ProjectOut:
+    return ProjectOut.model_validate(state.public())
+
+
+async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
+    user = require_user(request)
+    rt = runtime(request)
+    msg = CreateProject(code=body.code, name=body.name, owner_org_id=user.org_id, created_by=user.id)
+    state = await rt.actors.ref(project_address(uuid.uuid4())).ask(msg, rt.settings.ask_timeout_s)
+    return _out(state)
+
+
+async def get_projects(request: Request) -> ProjectList:
+    user = require_user(request)
+    async with runtime(request).pool.acquire() as conn:
+        return ProjectList(items=await list_projects(conn, user))
+
+
+async def get_project(request: Request) -> ProjectOut:
+    user = require_user(request)
+    rt = runtime(request)
+    project_id: UUID = request.path_params["project_id"]
+    async with rt.pool.acquire() as conn:
+        await access_project(conn, user, project_id)
+    state = await rt.actors.ref(project_address(project_id)).ask(GetProject(), rt.settings.ask_timeout_s)
+    return _out(state)
+
+
+async def project_events(websocket: WebSocket) -> None:
+    user = await current_user(websocket)
+    assert user is not None  # the route's permission admitted the user
+    rt = runtime(websocket)
+    project_id: UUID = websocket.path_params["project_id"]
+    since_text = websocket.query_params.get("since")
+    try:
+        since = int(since_text) if since_text is not None else None
+        if since is not None and since < 0:
+            raise BadRequest()
+        async with rt.pool.acquire() as conn:
+            await access_project(conn, user, project_id)
+    except (ValueError, BadRequest):
+        await websocket.close(code=4400, reason="bad_request")
+        return
+    except NotFound:
+        await websocket.close(code=4404, reason="not_found")
+        return
+    await stream_actor(websocket, rt.actors.ref(project_address(project_id)), since, rt.settings)
+
+
+ROUTES = RouteTable(
+    api=[
+        ApiRoute("POST", "/api/v1/projects", create_project, "project.create", ProjectOut, ProjectIn, 201,
+                 summary="登记项目", tags=("projects",)),
+        ApiRoute("GET", "/api/v1/projects", get_projects, "project.read", ProjectList,
+                 summary="可见项目列表", tags=("projects",)),
+        ApiRoute("GET", "/api/v1/projects/{project_id:uuid}", get_project, "project.read", ProjectOut,
+                 summary="项目实时状态", tags=("projects",)),
+    ],
+    sockets=[WsRoute("/ws/projects/{project_id:uuid}", project_events, "project.read")],
+)

@@ -1,0 +1,22 @@
+"""SQL of the project registry."""
+
+PROJECT_OWNER = "SELECT owner_org_id FROM project WHERE id = $1"
+
+LIST_VISIBLE = """
+    SELECT p.id, p.code, p.name, o.name AS owner_org_name, p.created_at, a.archive_no
+    FROM project p
+    JOIN organization o ON o.id = p.owner_org_id
+    LEFT JOIN project_archive a ON a.project_id = p.id
+    WHERE $1::boolean OR p.owner_org_id = $2
+    ORDER BY p.created_at DESC, p.id
+    LIMIT $3"""
+
+LOCK_PROJECT = "SELECT id, code, name FROM project WHERE id = $1 FOR NO KEY UPDATE"
+
+OPEN_ARCHIVE = """
+    INSERT INTO project_archive (project_id, archive_no, manifest)
+    VALUES ($1, 'DA' || to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY') ||
+                lpad(nextval('project_archive_no_seq')::text, 6, '0'), $2)
+    ON CONFLICT (project_id) DO NOTHING"""
+
+ARCHIVE_OF = "SELECT archive_no, manifest, opened_at FROM project_archive WHERE project_id = $1"

@@ -1,0 +1,203 @@
+"""The typed route layer: every HTTP route and websocket declares its permission, and API routes
+declare their request and response models, from which `server.openapi` builds the document.
+
+A route handler receives the request and its validated body and returns a response model; this
+module reads and limits the body, parses JSON, checks the permission and shapes the response.
+Must not: hold business rules or SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from server.errors import (
+    Forbidden,
+    InvalidInput,
+    MalformedJson,
+    PayloadTooLarge,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
+from server.identity.models import CurrentUser
+from server.identity.sessions import COOKIE, apply_session_cookie, find_session
+from server.permissions import PERMISSIONS, PUBLIC, role_has
+from server.runtime import runtime
+
+ApiHandler = Callable[..., Awaitable[BaseModel]]
+PageHandler = Callable[[Request], Awaitable[Response]]
+WsHandler = Callable[[WebSocket], Awaitable[None]]
+
+_PATH_PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    method: str
+    path: str
+    handler: ApiHandler
+    permission: str
+    response: type[BaseModel]
+    body: type[BaseModel] | None = None
+    status: int = 200
+    summary: str = ""
+    tags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.permission not in PERMISSIONS:
+            raise ValueError(f"route {self.method} {self.path} names unknown permission {self.permission!r}")
+
+    @property
+    def path_params(self) -> list[tuple[str, str]]:
+        return [(m.group(1), m.group(2) or "str") for m in _PATH_PARAM.finditer(self.path)]
+
+
+@dataclass(frozen=True)
+class PageRoute:
+    path: str
+    handler: PageHandler
+    permission: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class WsRoute:
+    path: str
+    handler: WsHandler
+    permission: str
+
+
+@dataclass
+class RouteTable:
+    api: list[ApiRoute] = field(default_factory=list)
+    pages: list[PageRoute] = field(default_factory=list)
+    sockets: list[WsRoute] = field(default_factory=list)
+
+    def extend(self, other: RouteTable) -> None:
+        self.api += other.api
+        self.pages += other.pages
+        self.sockets += other.sockets
+
+
+async def current_user(conn: HTTPConnection) -> CurrentUser | None:
+    """The logged-in user of this request or websocket, read once and cached on the connection."""
+    if "user" in conn.scope.get("state", {}):
+        cached: CurrentUser | None = conn.state.user
+        return cached
+    token = conn.cookies.get(COOKIE)
+    user = None
+    if token:
+        rt = runtime(conn)
+        user = await find_session(rt.redis, rt.settings.redis_prefix, token, rt.settings.session_ttl_s)
+    conn.state.user = user
+    return user
+
+
+async def authorize(conn: HTTPConnection, permission: str) -> CurrentUser | None:
+    """Raise unless the caller holds `permission`; return the caller (None only for public routes)."""
+    if permission == PUBLIC:
+        return await current_user(conn) if conn.cookies.get(COOKIE) else None
+    user = await current_user(conn)
+    if user is None:
+        raise Unauthenticated()
+    if not role_has(user.role, permission):
+        raise Forbidden()
+    return user
+
+
+def require_user(conn: HTTPConnection) -> CurrentUser:
+    """The user `authorize` admitted; for handlers of non-public routes."""
+    user: CurrentUser | None = conn.state.user
+    if user is None:
+        raise Unauthenticated()
+    return user
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"请求体不能超过 {limit // 1024 // 1024} MB")
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"请求体不能超过 {limit // 1024 // 1024} MB")
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedJson() from exc
+
+
+def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def _api_endpoint(route: ApiRoute) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        await authorize(request, route.permission)
+        args: list[Any] = [request]
+        if route.body is not None:
+            raw = await read_json(request, runtime(request).settings.max_json_bytes)
+            try:
+                args.append(route.body.model_validate(raw))
+            except ValidationError as exc:
+                raise InvalidInput(fields=_field_errors(exc)) from exc
+        result = await route.handler(*args)
+        response = JSONResponse(result.model_dump(mode="json"), status_code=route.status)
+        apply_session_cookie(request, response)
+        return response
+
+    endpoint.__name__ = route.handler.__name__
+    return endpoint
+
+
+def _page_endpoint(route: PageRoute) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            await authorize(request, route.permission)
+        except Unauthenticated:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return await route.handler(request)
+
+    endpoint.__name__ = route.handler.__name__
+    return endpoint
+
+
+def _ws_endpoint(route: WsRoute) -> Callable[[WebSocket], Awaitable[None]]:
+    async def endpoint(websocket: WebSocket) -> None:
+        try:
+            await authorize(websocket, route.permission)
+        except (Unauthenticated, Forbidden) as exc:
+            await websocket.close(code=4000 + exc.status, reason=exc.code)
+            return
+        await route.handler(websocket)
+
+    return endpoint
+
+
+def to_starlette(table: RouteTable) -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for api in table.api:
+        routes.append(Route(api.path, _api_endpoint(api), methods=[api.method]))
+    for page in table.pages:
+        routes.append(Route(page.path, _page_endpoint(page), methods=["GET"], name=page.name))
+    for ws in table.sockets:
+        routes.append(WebSocketRoute(ws.path, _ws_endpoint(ws)))
+    return routes

@@ -1,0 +1,50 @@
+"""The arq worker: its settings, the functions it runs, and what each job gets in `ctx`.
+
+Jobs take ids, never objects; each runs under its own timeout. Must not: hold actor state.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from arq.connections import RedisSettings
+from arq.worker import Function, func
+
+from server import db
+from server.app import arq_settings, redis_client
+from server.config import Settings
+from server.projects.jobs import open_project_archive
+
+logger = logging.getLogger(__name__)
+
+FUNCTIONS: list[Function] = [func(open_project_archive, timeout=60, max_tries=5)]
+
+
+def worker_settings(settings: Settings, database_url: str, redis_url: str) -> type:
+    """The settings class `arq.run_worker` takes, bound to these URLs."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["settings"] = settings
+        ctx["pool"] = await db.create_pool(database_url, min_size=1, max_size=5, timeout_s=settings.db_timeout_s)
+        ctx["redis"] = redis_client(redis_url, settings)
+        logger.info("worker.started", extra={"queue": settings.arq_queue})
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        if "pool" in ctx:
+            await ctx["pool"].close()
+        if "redis" in ctx:
+            await ctx["redis"].aclose()
+        logger.info("worker.stopped")
+
+    class WorkerSettings:
+        functions: ClassVar[list[Function]] = FUNCTIONS
+        queue_name = settings.arq_queue
+        redis_settings: RedisSettings = arq_settings(redis_url, settings)
+        on_startup = staticmethod(startup)
+        on_shutdown = staticmethod(shutdown)
+        max_jobs = settings.worker_concurrency
+        health_check_key = f"{settings.arq_queue}:health-check"
+        handle_signals = True
+
+    return WorkerSettings
