@@ -25,6 +25,7 @@ from server.errors import (
     InvalidInput,
     MalformedJson,
     PayloadTooLarge,
+    TongbanError,
     Unauthenticated,
     UnsupportedMediaType,
 )
@@ -105,7 +106,7 @@ async def current_user(conn: HTTPConnection) -> CurrentUser | None:
 async def authorize(conn: HTTPConnection, permission: str) -> CurrentUser | None:
     """Raise unless the caller holds `permission`; return the caller (None only for public routes)."""
     if permission == PUBLIC:
-        return await current_user(conn) if conn.cookies.get(COOKIE) else None
+        return None  # no session lookup: health checks must answer even when Redis is down
     user = await current_user(conn)
     if user is None:
         raise Unauthenticated()
@@ -180,12 +181,19 @@ def _page_endpoint(route: PageRoute) -> Callable[[Request], Awaitable[Response]]
     return endpoint
 
 
+async def reject(websocket: WebSocket, error: TongbanError) -> None:
+    """Refuse a websocket with close code 4000 + the error's HTTP status (4400, 4401, 4403, 4404…).
+    It is accepted first: a close before the handshake would reach the client as a bare HTTP 403."""
+    await websocket.accept()
+    await websocket.close(code=4000 + error.status, reason=error.code)
+
+
 def _ws_endpoint(route: WsRoute) -> Callable[[WebSocket], Awaitable[None]]:
     async def endpoint(websocket: WebSocket) -> None:
         try:
             await authorize(websocket, route.permission)
         except (Unauthenticated, Forbidden) as exc:
-            await websocket.close(code=4000 + exc.status, reason=exc.code)
+            await reject(websocket, exc)
             return
         await route.handler(websocket)
 

@@ -41,10 +41,13 @@ class DemoUser:
 
 USERS: tuple[DemoUser, ...] = (
     DemoUser("pujiang", "张敏", "91310115MA1K4AB12X", "applicant"),
+    DemoUser("pujiang_agent", "刘洋", "91310115MA1K4AB12X", "agent"),
     DemoUser("shencheng", "王磊", "91310104MA1FR3CD7Y", "applicant"),
     DemoUser("zhujian", "李强", "DEPT-ZJW", "reviewer"),
     DemoUser("xiaofang", "陈静", "DEPT-XF", "reviewer"),
     DemoUser("huadong", "赵伟", "91310000132201234K", "designer"),
+    DemoUser("expert", "周涛", "DEPT-ZJW", "bid_expert"),
+    DemoUser("bidadmin", "吴芳", "DEPT-ZJW", "bid_admin"),
     DemoUser("admin", "系统管理员", "DEPT-ZJW", "admin"),
     DemoUser("audit", "审计员", "DEPT-ZJW", "auditor"),
 )

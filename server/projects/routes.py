@@ -16,7 +16,7 @@ from server.live import stream_actor
 from server.projects.access import access_project
 from server.projects.models import ProjectIn, ProjectList, ProjectOut
 from server.projects.service import list_projects
-from server.routing import ApiRoute, RouteTable, WsRoute, current_user, require_user
+from server.routing import ApiRoute, RouteTable, WsRoute, current_user, reject, require_user
 from server.runtime import runtime
 
 
@@ -48,6 +48,14 @@ async def get_project(request: Request) -> ProjectOut:
     return _out(state)
 
 
+def _since(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise BadRequest("since 须为非负整数")
+    return int(text)
+
+
 async def project_events(websocket: WebSocket) -> None:
     user = await current_user(websocket)
     assert user is not None  # the route's permission admitted the user
@@ -55,16 +63,11 @@ async def project_events(websocket: WebSocket) -> None:
     project_id: UUID = websocket.path_params["project_id"]
     since_text = websocket.query_params.get("since")
     try:
-        since = int(since_text) if since_text is not None else None
-        if since is not None and since < 0:
-            raise BadRequest()
+        since = _since(since_text)
         async with rt.pool.acquire() as conn:
             await access_project(conn, user, project_id)
-    except (ValueError, BadRequest):
-        await websocket.close(code=4400, reason="bad_request")
-        return
-    except NotFound:
-        await websocket.close(code=4404, reason="not_found")
+    except (BadRequest, NotFound) as exc:
+        await reject(websocket, exc)
         return
     await stream_actor(websocket, rt.actors.ref(project_address(project_id)), since, rt.settings)
 

@@ -1,0 +1,46 @@
+# tongban: make run · make test · make conformance · make bench · make loadtest · make lint
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test conformance lint bench loadtest browser clean-var
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## Start embedded PostgreSQL + Redis (unless TONGBAN_DATABASE_URL / TONGBAN_REDIS_URL are set),
+## migrate, seed demo data, run the web server and an arq worker. Ctrl-C stops them all.
+run: $(STAMP)
+	$(BIN)/tongban run
+
+browser:
+	@bash scripts/ensure_browser.sh
+
+## The whole suite against real PostgreSQL and Redis, browser tests included.
+test: $(STAMP) browser
+	$(BIN)/pytest -q
+
+## Conformance runs over the external corpus (../shared/data, or TONGBAN_CORPUS_DIR). Fails when it is missing.
+conformance: $(STAMP)
+	$(BIN)/pytest -q --conformance tests/conformance
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python -m loadtest.bench_skeleton
+
+loadtest: $(STAMP)
+	$(BIN)/python -m loadtest.run_locust
+
+## Stop the embedded services of this checkout.
+stop: $(STAMP)
+	$(BIN)/tongban services stop

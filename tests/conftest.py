@@ -1,0 +1,159 @@
+"""Session fixtures: real PostgreSQL and Redis (embedded unless TONGBAN_DATABASE_URL / _REDIS_URL are
+set), one fresh database per test session (created, migrated, dropped), one Redis key prefix per
+session, and the real server and arq worker as subprocesses."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from server import db
+from server.config import Settings
+from server.connections import Urls, resolve_urls
+from server.migrations import migrate
+from server.seed import seed_accounts
+from tests.support.clients import login
+from tests.support.processes import Child, ServerChild, start_server, start_worker
+
+SESSION = uuid.uuid4().hex[:10]
+CONFORMANCE_DIR = Path(__file__).parent / "conformance"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--conformance", action="store_true", help="run the conformance suite over the corpus only")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    inside = collection_path == CONFORMANCE_DIR or CONFORMANCE_DIR in collection_path.parents
+    if config.getoption("--conformance"):
+        return None if inside or collection_path in CONFORMANCE_DIR.parents else True
+    return True if inside else None
+
+
+@pytest.fixture(scope="session")
+def service_urls() -> Urls:
+    """Where the test servers are: the configured URLs or the embedded servers of this checkout."""
+    return asyncio.run(resolve_urls(Settings()))
+
+
+async def _prepare_database(server_url: str, name: str) -> str:
+    await db.ensure_database(server_url, name)
+    url = db.with_database(server_url, name)
+    conn = await db.connect(url)
+    try:
+        await migrate(conn)
+        await seed_accounts(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+async def _drop_redis_prefix(url: str, prefix: str) -> None:
+    redis = Redis.from_url(url)
+    try:
+        async for key in redis.scan_iter(match=f"{prefix}*", count=500):
+            await redis.delete(key)
+    finally:
+        await redis.aclose()
+
+
+@pytest.fixture(scope="session")
+def database_url(service_urls: Urls) -> Iterator[str]:
+    name = f"tongban_test_{SESSION}"
+    url = asyncio.run(_prepare_database(service_urls.database, name))
+    yield url
+    asyncio.run(db.drop_database(service_urls.database, name))
+
+
+@pytest.fixture(scope="session")
+def redis_prefix(service_urls: Urls) -> Iterator[str]:
+    prefix = f"tbtest:{SESSION}:"
+    yield prefix
+    asyncio.run(_drop_redis_prefix(service_urls.redis, prefix))
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, service_urls: Urls, redis_prefix: str, var_dir: Path) -> Settings:
+    return Settings(database_url=database_url, redis_url=service_urls.redis, redis_prefix=redis_prefix, var_dir=var_dir)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process exactly these settings."""
+    return {
+        "TONGBAN_DATABASE_URL": str(settings.database_url),
+        "TONGBAN_REDIS_URL": str(settings.redis_url),
+        "TONGBAN_REDIS_PREFIX": settings.redis_prefix,
+        "TONGBAN_VAR_DIR": str(settings.var_dir),
+        "TONGBAN_LOG_JSON": "true",
+        "TONGBAN_WS_HEARTBEAT_S": str(settings.ws_heartbeat_s),
+    }
+
+
+@pytest.fixture(scope="session")
+def env(settings: Settings) -> dict[str, str]:
+    return settings_env(settings)
+
+
+@pytest.fixture(scope="session")
+def server(env: dict[str, str], var_dir: Path) -> Iterator[ServerChild]:
+    child = start_server(env, var_dir / "logs" / "server.log")
+    yield child
+    child.stop()
+
+
+@pytest.fixture(scope="session")
+def worker(env: dict[str, str], var_dir: Path) -> Iterator[Child]:
+    child = start_worker(env, var_dir / "logs" / "worker.log")
+    yield child
+    child.stop()
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[Any]:
+    p = await db.create_pool(database_url, min_size=1, max_size=5)
+    yield p
+    await p.close()
+
+
+@pytest.fixture(scope="session")
+async def redis(service_urls: Urls) -> AsyncIterator[Redis]:
+    client = Redis.from_url(service_urls.redis)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def as_user(server: ServerChild) -> AsyncIterator[Any]:
+    """`await as_user("pujiang")`: an HTTP client logged in as that demo account."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(login_name: str) -> httpx.AsyncClient:
+        client = await login(server.url, login_name)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def anonymous(server: ServerChild) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+def unique_code() -> str:
+    return f"T-{uuid.uuid4().hex[:12]}"

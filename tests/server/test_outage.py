@@ -1,0 +1,89 @@
+"""PostgreSQL or Redis down: at start the server names the missing one and exits non-zero; while
+running, `/readyz` and requests answer 503 and everything recovers by itself when it is back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.services import EmbeddedRedis
+from tests.support.processes import ServerChild, free_port, start_server
+
+RECOVERY_TIMEOUT_S = 20.0
+
+
+def _serve_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(free_port())],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_server_refuses_to_start_without_postgresql_and_says_so(env):
+    result = _serve_once({**env, "TONGBAN_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/tongban"})
+    assert result.returncode != 0
+    assert "PostgreSQL is not reachable" in result.stderr
+
+
+def test_the_server_refuses_to_start_without_redis_and_says_so(env):
+    result = _serve_once({**env, "TONGBAN_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    assert result.returncode != 0
+    assert "Redis is not reachable" in result.stderr
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    redis = EmbeddedRedis(tmp_path / "var")
+    redis.start()
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def server_on_own_redis(env, own_redis: EmbeddedRedis, tmp_path: Path) -> Iterator[ServerChild]:
+    child = start_server({**env, "TONGBAN_REDIS_URL": own_redis.url}, tmp_path / "server.log")
+    yield child
+    child.stop()
+
+
+def _wait_ready(client: httpx.Client) -> httpx.Response:
+    deadline = time.monotonic() + RECOVERY_TIMEOUT_S
+    while True:
+        response = client.get("/readyz")
+        if response.status_code == 200 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.1)
+
+
+def test_redis_going_away_makes_readyz_and_requests_503_and_its_return_heals_both(
+    server_on_own_redis: ServerChild, own_redis: EmbeddedRedis
+):
+    with httpx.Client(base_url=server_on_own_redis.url, timeout=10) as client:
+        assert client.post("/api/v1/dev/login", json={"login": "pujiang"}).status_code == 200
+        assert client.get("/readyz").status_code == 200
+
+        own_redis.stop()
+        not_ready = client.get("/readyz")
+        assert not_ready.status_code == 503
+        assert not_ready.json()["error"]["code"] == "not_ready"
+        assert not_ready.json()["error"]["checks"] == {"database": "ok", "redis": "unavailable"}
+        during = client.get("/api/v1/projects")
+        assert during.status_code == 503
+        assert during.json()["error"]["code"] == "redis_unavailable"
+        assert client.get("/healthz").status_code == 200  # the process itself is fine
+
+        own_redis.start()
+        assert _wait_ready(client).status_code == 200
+        after = client.get("/api/v1/projects")
+        assert after.status_code == 200  # the session survived in Redis's append-only file
+    assert server_on_own_redis.proc.poll() is None

@@ -1,0 +1,125 @@
+"""Every route declares a permission from the one table, and every route is walked with every role:
+a role without the permission is refused, one with it is let through, and nobody is anonymous by
+accident."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from server.app import route_table
+from server.permissions import AUTHENTICATED, PERMISSIONS, PUBLIC, ROLES, role_has
+from server.routing import ApiRoute
+from server.seed import USERS
+from tests.conftest import unique_code
+
+TABLE = route_table()
+LOGIN_OF_ROLE = {u.role: u.login for u in USERS}
+
+# A valid body for every API route that takes one; a new route without an entry fails this suite.
+BODIES = {
+    ("POST", "/api/v1/projects"): lambda: {"code": unique_code(), "name": "权限测试项目"},
+    ("POST", "/api/v1/dev/login"): lambda: {"login": "pujiang"},
+}
+
+
+def test_every_role_has_a_demo_account_and_every_route_names_a_known_permission():
+    assert set(LOGIN_OF_ROLE) == set(ROLES)
+    for route in [*TABLE.api, *TABLE.pages, *TABLE.sockets]:
+        assert route.permission in PERMISSIONS, route.path
+
+
+def test_every_api_route_that_takes_a_body_has_a_sample_body_here():
+    assert {(r.method, r.path) for r in TABLE.api if r.body is not None} <= set(BODIES)
+
+
+def _concrete(path: str, project_id: str) -> str:
+    return re.sub(r"{project_id:uuid}", project_id, path)
+
+
+async def _call(client: httpx.AsyncClient, route: ApiRoute, project_id: str) -> httpx.Response:
+    body = BODIES.get((route.method, route.path))
+    return await client.request(route.method, _concrete(route.path, project_id), json=body() if body else None)
+
+
+@pytest.fixture
+async def project_id(as_user) -> str:
+    owner = await as_user("pujiang")
+    created = await owner.post("/api/v1/projects", json={"code": unique_code(), "name": "权限走查项目"})
+    return str(created.json()["id"])
+
+
+@pytest.mark.parametrize("role", [None, *ROLES], ids=lambda r: r or "anonymous")
+async def test_each_api_route_admits_exactly_the_roles_holding_its_permission(role, server, project_id):
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        if role is not None:
+            assert (await client.post("/api/v1/dev/login", json={"login": LOGIN_OF_ROLE[role]})).status_code == 200
+        for route in TABLE.api:
+            if route.path in ("/api/v1/dev/login", "/api/v1/logout"):
+                continue  # they change the session itself; covered by the identity tests
+            response = await _call(client, route, project_id)
+            if route.permission == PUBLIC:
+                assert response.status_code not in (401, 403), (route.path, response.text)
+            elif role is None:
+                assert response.status_code == 401, (route.method, route.path, response.status_code)
+            elif role_has(role, route.permission):
+                assert response.status_code not in (401, 403), (role, route.method, route.path, response.text)
+            else:
+                assert response.status_code == 403, (role, route.method, route.path, response.status_code)
+                assert response.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("role", [None, *ROLES], ids=lambda r: r or "anonymous")
+async def test_each_page_admits_the_roles_holding_its_permission_and_sends_others_to_login_or_away(
+    role, server, project_id
+):
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        if role is not None:
+            await client.post("/api/v1/dev/login", json={"login": LOGIN_OF_ROLE[role]})
+        for page in TABLE.pages:
+            response = await client.get(_concrete(page.path, project_id))
+            if page.permission == PUBLIC:
+                assert response.status_code < 400, page.path
+            elif role is None:
+                assert response.status_code == 303, page.path
+                assert response.headers["location"].startswith("/login?next=")
+            elif role_has(role, page.permission) or page.permission == AUTHENTICATED:
+                assert response.status_code not in (401, 403), (role, page.path)
+            else:
+                assert response.status_code == 403, (role, page.path, response.status_code)
+
+
+async def test_one_enterprise_never_sees_another_enterprises_project_but_reviewers_do(as_user, project_id):
+    other = await as_user("shencheng")
+    hidden = await other.get(f"/api/v1/projects/{project_id}")
+    assert hidden.status_code == 404
+    assert project_id not in {p["id"] for p in (await other.get("/api/v1/projects")).json()["items"]}
+    reviewer = await as_user("zhujian")
+    assert (await reviewer.get(f"/api/v1/projects/{project_id}")).status_code == 200
+    assert project_id in {p["id"] for p in (await reviewer.get("/api/v1/projects")).json()["items"]}
+    colleague = await as_user("pujiang_agent")
+    assert (await colleague.get(f"/api/v1/projects/{project_id}")).status_code == 200
+
+
+async def test_logout_ends_the_session_so_the_old_cookie_no_longer_works(as_user, server):
+    client = await as_user("pujiang")
+    cookie = dict(client.cookies)
+    assert (await client.post("/api/v1/logout")).status_code == 200
+    async with httpx.AsyncClient(base_url=server.url, cookies=cookie) as replay:
+        assert (await replay.get("/api/v1/me")).status_code == 401
+
+
+async def test_the_session_cookie_is_http_only_and_same_site(server):
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.post("/api/v1/dev/login", json={"login": "pujiang"})
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+
+
+async def test_an_unknown_demo_login_is_a_404_and_sets_no_cookie(anonymous):
+    response = await anonymous.post("/api/v1/dev/login", json={"login": "nobody"})
+    assert response.status_code == 404
+    assert "set-cookie" not in response.headers

@@ -1,0 +1,46 @@
+"""Clients of the running server, as a browser or the SDK would be: HTTP with a session cookie and
+websockets that read JSON frames with a time limit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+FRAME_TIMEOUT_S = 10.0
+
+
+async def login(base_url: str, login_name: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=base_url, timeout=10)
+    response = await client.post("/api/v1/dev/login", json={"login": login_name})
+    assert response.status_code == 200, response.text
+    return client
+
+
+def cookie_header(client: httpx.AsyncClient) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
+
+
+async def open_ws(ws_base: str, path: str, client: httpx.AsyncClient | None) -> ClientConnection:
+    headers = cookie_header(client) if client is not None else {}
+    return await connect(ws_base + path, additional_headers=headers, open_timeout=10)
+
+
+async def next_frame(ws: ClientConnection, timeout: float = FRAME_TIMEOUT_S) -> dict[str, Any]:
+    """The next frame that is not a heartbeat."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame: dict[str, Any] = json.loads(await ws.recv())
+            if frame.get("type") != "ping":
+                return frame
+
+
+async def frame_of_type(ws: ClientConnection, type_: str, timeout: float = FRAME_TIMEOUT_S) -> dict[str, Any]:
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = await next_frame(ws, timeout)
+            if frame["type"] == type_:
+                return frame
