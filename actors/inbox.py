@@ -48,7 +48,12 @@ async def send(redis: Redis, prefix: str, address: Address, message: BaseModel) 
 
 class InboxConsumer:
     def __init__(
-        self, redis: Redis, prefix: str, system: ActorSystem, types: dict[str, type[BaseModel]], ask_timeout_s: float
+        self,
+        redis: Redis,
+        prefix: str,
+        system: ActorSystem,
+        types: dict[str, type[BaseModel]],
+        ask_timeout_s: float,
     ) -> None:
         self.redis = redis
         self.key = stream_key(prefix)
@@ -83,9 +88,13 @@ class InboxConsumer:
         while True:
             try:
                 await self._ensure_group()
-                claimed = await self.redis.xautoclaim(self.key, GROUP, self.consumer, CLAIM_IDLE_MS, count=100)
+                claimed = await self.redis.xautoclaim(
+                    self.key, GROUP, self.consumer, CLAIM_IDLE_MS, count=100
+                )
                 entries = list(claimed[1])
-                streams = await self.redis.xreadgroup(GROUP, self.consumer, {self.key: ">"}, count=100, block=BLOCK_MS)
+                streams = await self.redis.xreadgroup(
+                    GROUP, self.consumer, {self.key: ">"}, count=100, block=BLOCK_MS
+                )
                 for _, batch in streams or []:
                     entries.extend(batch)
                 for entry_id, fields in entries:

@@ -28,4 +28,6 @@ async def append(conn: Any, address: Address, seq: int, type_: str, data: dict[s
 
 async def events_after(conn: Any, address: Address, after_seq: int, limit: int = 10_000) -> list[Event]:
     rows = await conn.fetch(EVENTS_AFTER, address.kind, address.id, after_seq, limit)
-    return [Event(actor=str(address), seq=r["seq"], type=r["type"], at=r["at"], data=r["payload"]) for r in rows]
+    return [
+        Event(actor=str(address), seq=r["seq"], type=r["type"], at=r["at"], data=r["payload"]) for r in rows
+    ]

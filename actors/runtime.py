@@ -95,7 +95,7 @@ class Actor(ABC):
         self.seq = 0
         self._cell = cell
 
-    async def activate(self) -> None:
+    async def activate(self) -> None:  # noqa: B027 - optional hook: a stateless actor has nothing to load
         """Rebuild state from persistence. Called before the first message and after a crash."""
 
     @abstractmethod
@@ -122,7 +122,9 @@ class ActorCell:
         self.address = address
         self.actor_type = actor_type
         self.actor: Actor | None = None
-        self.mailbox: asyncio.Queue[tuple[BaseModel, asyncio.Future[Any] | None]] = asyncio.Queue(MAILBOX_SIZE)
+        self.mailbox: asyncio.Queue[tuple[BaseModel, asyncio.Future[Any] | None]] = asyncio.Queue(
+            MAILBOX_SIZE
+        )
         self.subscribers: set[Subscription] = set()
         self.task = asyncio.create_task(self._run(), name=f"actor:{address}")
 

@@ -71,12 +71,13 @@ def route_table() -> RouteTable:
 
 
 def redis_client(url: str, settings: Settings) -> Redis:
-    return Redis.from_url(
+    client: Redis = Redis.from_url(
         url,
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
         health_check_interval=10,
     )
+    return client
 
 
 def arq_settings(url: str, settings: Settings) -> RedisSettings:
@@ -90,7 +91,10 @@ async def open_runtime(settings: Settings) -> Runtime:
     urls = await resolve_urls(settings)
     try:
         pool = await db.create_pool(
-            urls.database, min_size=settings.db_pool_min, max_size=settings.db_pool_max, timeout_s=settings.db_timeout_s
+            urls.database,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            timeout_s=settings.db_timeout_s,
         )
     except (*DB_DOWN, TimeoutError) as exc:
         raise StartupError(f"PostgreSQL is not reachable at {redacted(urls.database)}: {exc}") from exc
@@ -122,7 +126,9 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.runtime = rt
     inbox = InboxConsumer(rt.redis, settings.redis_prefix, rt.actors, INBOX_MESSAGES, settings.ask_timeout_s)
     inbox_task = asyncio.create_task(inbox.run(), name="actor-inbox")
-    logger.info("server.started", extra={"database": redacted(rt.database_url), "redis": redacted(rt.redis_url)})
+    logger.info(
+        "server.started", extra={"database": redacted(rt.database_url), "redis": redacted(rt.redis_url)}
+    )
     try:
         yield
     finally:

@@ -18,7 +18,9 @@ from server.config import Settings, get_settings
 from server.connections import Urls, redacted, resolve_urls
 from server.logging import setup_logging
 
-DEMO_PASSWORDLESS_NOTE = "demo login: open the URL, pick an account on the 登录 page (no password until the identity issue)"
+DEMO_PASSWORDLESS_NOTE = (
+    "demo login: open the URL, pick an account on the 登录 page (no password until the identity issue)"
+)
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -34,13 +36,13 @@ async def _check(urls: Urls, settings: Settings) -> str | None:
     try:
         conn = await db.connect(urls.database, timeout_s=settings.db_timeout_s)
         await conn.close()
-    except Exception as exc:  # noqa: BLE001 - reported to the operator, then we exit
+    except Exception as exc:
         return f"PostgreSQL is not reachable at {redacted(urls.database)}: {type(exc).__name__}: {exc}"
     redis = redis_client(urls.redis, settings)
     try:
         async with asyncio.timeout(settings.redis_timeout_s * 2):
             await redis.ping()
-    except Exception as exc:  # noqa: BLE001 - as above
+    except Exception as exc:
         return f"Redis is not reachable at {redacted(urls.redis)}: {type(exc).__name__}: {exc}"
     finally:
         await redis.aclose()
@@ -50,7 +52,7 @@ async def _check(urls: Urls, settings: Settings) -> str | None:
 def _resolved(settings: Settings) -> Urls | int:
     try:
         urls = asyncio.run(resolve_urls(settings))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return _fail(f"could not start or reach the embedded services: {type(exc).__name__}: {exc}")
     problem = asyncio.run(_check(urls, settings))
     if problem:
@@ -182,7 +184,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if settings.database_url is None or settings.redis_url is None:
         try:
             found = ensure_services(settings.database_url, settings.redis_url, settings.var_path)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return _fail(f"could not start the embedded services: {type(exc).__name__}: {exc}")
         started = found.started
     urls = _resolved(settings)
@@ -201,7 +203,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     status = 0
     try:
         for step in (["migrate"], ["seed"]):
-            code = subprocess.run([sys.executable, "-m", "server.cli", *step], env=env, check=False).returncode
+            code = subprocess.run(
+                [sys.executable, "-m", "server.cli", *step], env=env, check=False
+            ).returncode
             if code != 0:
                 return code
         children = [_child(["serve"], env), _child(["worker"], env)]

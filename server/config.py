@@ -39,11 +39,9 @@ class Settings(BaseSettings):
     )
     ws_heartbeat_s: float = Field(default=20.0, description="Interval of websocket heartbeat frames.")
     session_ttl_s: int = Field(default=30 * 60, description="Idle lifetime of a login session.")
-    secret_key: str | None = Field(
-        default=None,
-        description="Key that signs session cookies. Unset: a random key is made once in `var_dir/secret_key`.",
+    dev_login: bool = Field(
+        default=True, description="Allow the demo login (replaced by the identity module)."
     )
-    dev_login: bool = Field(default=True, description="Allow the demo login (replaced by the identity module).")
     log_level: str = Field(default="INFO", description="Logging level.")
     log_json: bool = Field(default=True, description="Log one JSON object per line (false: plain text).")
     worker_concurrency: int = Field(default=10, description="Jobs one arq worker runs at once.")

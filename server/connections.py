@@ -25,7 +25,9 @@ async def resolve_urls(settings: Settings) -> Urls:
     embedded server's `tongban` database is created on first use."""
     if settings.database_url and settings.redis_url:
         return Urls(settings.database_url, settings.redis_url)
-    found = await asyncio.to_thread(ensure_services, settings.database_url, settings.redis_url, settings.var_path)
+    found = await asyncio.to_thread(
+        ensure_services, settings.database_url, settings.redis_url, settings.var_path
+    )
     database = settings.database_url
     if database is None:
         await db.ensure_database(found.database_url, db.APP_DATABASE)

@@ -41,7 +41,7 @@ async def _database(rt: Runtime) -> CheckState:
             return "pending_migrations" if await pending_migrations(conn) else "ok"
     except MigrationError:
         return "changed_migration"
-    except Exception:  # noqa: BLE001 - any failure to answer means "not ready", which is what we report
+    except Exception:
         return "unavailable"
 
 
@@ -49,7 +49,7 @@ async def _redis(rt: Runtime) -> CheckState:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
             await rt.redis.ping()
-    except Exception:  # noqa: BLE001 - as above
+    except Exception:
         return "unavailable"
     return "ok"
 

@@ -38,13 +38,18 @@ async def stream_actor(websocket: WebSocket, ref: ActorRef, since: int | None, s
     try:
         if subscribed.snapshot is not None:
             await websocket.send_text(
-                json.dumps({"type": "snapshot", "seq": subscribed.seq, "data": subscribed.snapshot}, ensure_ascii=False)
+                json.dumps(
+                    {"type": "snapshot", "seq": subscribed.seq, "data": subscribed.snapshot},
+                    ensure_ascii=False,
+                )
             )
-        for event in subscribed.missed or []:
-            await websocket.send_text(event.model_dump_json())
+        for missed in subscribed.missed or []:
+            await websocket.send_text(missed.model_dump_json())
         while not reader.done():
             next_event = asyncio.create_task(sub.next())
-            await asyncio.wait({next_event, reader}, timeout=settings.ws_heartbeat_s, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {next_event, reader}, timeout=settings.ws_heartbeat_s, return_when=asyncio.FIRST_COMPLETED
+            )
             if not next_event.done():
                 next_event.cancel()
                 if not reader.done():

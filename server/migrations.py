@@ -97,10 +97,11 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
                     await conn.execute(migration.sql)
                     await conn.execute(RECORD, migration.version, migration.name, migration.checksum)
             except asyncpg.PostgresError as exc:
-                raise MigrationError(
-                    f"migration {migration.version:04d}_{migration.name}.sql failed and was rolled back: {exc}"
-                ) from exc
-            logger.info("migration.applied", extra={"version": migration.version, "migration": migration.name})
+                name = f"{migration.version:04d}_{migration.name}.sql"
+                raise MigrationError(f"migration {name} failed and was rolled back: {exc}") from exc
+            logger.info(
+                "migration.applied", extra={"version": migration.version, "migration": migration.name}
+            )
         return todo
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)

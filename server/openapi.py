@@ -33,20 +33,30 @@ def _schema_ref(model: type[BaseModel], mode: str, components: dict[str, Any]) -
 
 
 def _operation(route: ApiRoute, components: dict[str, Any]) -> dict[str, Any]:
-    error = {"description": "错误", "content": {"application/json": {"schema": {"$ref": _REF.format(model="ErrorOut")}}}}
+    error = {
+        "description": "错误",
+        "content": {"application/json": {"schema": {"$ref": _REF.format(model="ErrorOut")}}},
+    }
     op: dict[str, Any] = {
         "operationId": route.handler.__name__,
         "summary": route.summary or route.handler.__name__,
         "tags": list(route.tags),
         "x-permission": route.permission,
         "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": _PARAM_SCHEMA.get(kind, {"type": "string"})}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": _PARAM_SCHEMA.get(kind, {"type": "string"}),
+            }
             for name, kind in route.path_params
         ],
         "responses": {
             str(route.status): {
                 "description": "成功",
-                "content": {"application/json": {"schema": _schema_ref(route.response, "serialization", components)}},
+                "content": {
+                    "application/json": {"schema": _schema_ref(route.response, "serialization", components)}
+                },
             },
             "default": error,
         },

@@ -78,8 +78,12 @@ async def seed_accounts(conn: Any) -> None:
             await conn.execute(INSERT_ORG, stable_id("org", code), kind, name, code)
         for user in USERS:
             await conn.execute(
-                INSERT_USER, stable_id("user", user.login), user.login, user.display_name,
-                stable_id("org", user.org_code), user.role,
+                INSERT_USER,
+                stable_id("user", user.login),
+                user.login,
+                user.display_name,
+                stable_id("org", user.org_code),
+                user.role,
             )
 
 
@@ -93,7 +97,10 @@ async def seed_projects(pool: Any, actors: ActorSystem, timeout_s: float) -> int
                 continue
         owner = owners[login]
         msg = CreateProject(
-            code=code, name=name, owner_org_id=stable_id("org", owner.org_code), created_by=stable_id("user", login)
+            code=code,
+            name=name,
+            owner_org_id=stable_id("org", owner.org_code),
+            created_by=stable_id("user", login),
         )
         await actors.ref(project_address(stable_id("project", code))).ask(msg, timeout_s)
         added += 1

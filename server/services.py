@@ -74,7 +74,7 @@ class EmbeddedPostgres:
         return "pgserver" if os.geteuid() == 0 else None  # pgserver refuses to run PostgreSQL as root
 
     def status(self) -> ServiceStatus:
-        PostmasterInfo = _pgserver().utils.PostmasterInfo  # noqa: N806
+        PostmasterInfo = _pgserver().utils.PostmasterInfo
 
         info = PostmasterInfo.read_from_pgdata(self.pgdata) if self.pgdata.exists() else None
         if info is None or not info.is_running():
@@ -93,7 +93,9 @@ class EmbeddedPostgres:
         current = self.status()
         if not current.running:
             return False
-        _pgserver()._commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server_user(), timeout=60)
+        _pgserver()._commands.pg_ctl(
+            ["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server_user(), timeout=60
+        )
         return True
 
 

@@ -26,7 +26,9 @@ def worker_settings(settings: Settings, database_url: str, redis_url: str) -> ty
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
-        ctx["pool"] = await db.create_pool(database_url, min_size=1, max_size=5, timeout_s=settings.db_timeout_s)
+        ctx["pool"] = await db.create_pool(
+            database_url, min_size=1, max_size=5, timeout_s=settings.db_timeout_s
+        )
         ctx["redis"] = redis_client(redis_url, settings)
         logger.info("worker.started", extra={"queue": settings.arq_queue})
 

@@ -27,7 +27,9 @@ CONFORMANCE_DIR = Path(__file__).parent / "conformance"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--conformance", action="store_true", help="run the conformance suite over the corpus only")
+    parser.addoption(
+        "--conformance", action="store_true", help="run the conformance suite over the corpus only"
+    )
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -86,7 +88,9 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, service_urls: Urls, redis_prefix: str, var_dir: Path) -> Settings:
-    return Settings(database_url=database_url, redis_url=service_urls.redis, redis_prefix=redis_prefix, var_dir=var_dir)
+    return Settings(
+        database_url=database_url, redis_url=service_urls.redis, redis_prefix=redis_prefix, var_dir=var_dir
+    )
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

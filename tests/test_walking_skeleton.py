@@ -33,7 +33,11 @@ async def test_project_created_over_http_is_archived_by_the_worker_and_streamed_
     archive_no = opened["data"]["archive_no"]
     assert archive_no.startswith("DA")
     after = (await applicant.get(f"/api/v1/projects/{project['id']}")).json()
-    assert (after["status"], after["archive_no"], after["status_label"]) == ("archived", archive_no, "项目电子档案已建立")
+    assert (after["status"], after["archive_no"], after["status_label"]) == (
+        "archived",
+        archive_no,
+        "项目电子档案已建立",
+    )
     manifest = json.loads((var_dir / "archive" / project["id"] / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["archive_no"], manifest["project_code"]) == (archive_no, code)
 
@@ -42,7 +46,9 @@ async def test_a_subscriber_connected_before_the_job_finishes_sees_the_snapshot_
     server, worker, as_user
 ):
     applicant = await as_user("pujiang")
-    created = (await applicant.post("/api/v1/projects", json={"code": unique_code(), "name": "前滩商业综合体"})).json()
+    created = (
+        await applicant.post("/api/v1/projects", json={"code": unique_code(), "name": "前滩商业综合体"})
+    ).json()
     ws = await open_ws(server.ws_url, f"/ws/projects/{created['id']}", applicant)
     try:
         snapshot = await next_frame(ws)

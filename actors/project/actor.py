@@ -74,7 +74,9 @@ class ProjectActor(Actor):
         }
         try:
             async with self.deps.pool.acquire() as conn, conn.transaction():
-                await conn.execute(INSERT_PROJECT, self.address.id, msg.code, msg.name, msg.owner_org_id, msg.created_by)
+                await conn.execute(
+                    INSERT_PROJECT, self.address.id, msg.code, msg.name, msg.owner_org_id, msg.created_by
+                )
                 event = await journal.append(conn, self.address, self.seq + 1, CREATED, data)
         except asyncpg.UniqueViolationError as exc:
             raise Conflict(f"项目代码 {msg.code} 已被登记") from exc
@@ -101,7 +103,11 @@ class ProjectActor(Actor):
             return self.state  # the job ran twice or its report was redelivered: already recorded
         async with self.deps.pool.acquire() as conn, conn.transaction():
             event = await journal.append(
-                conn, self.address, self.seq + 1, ARCHIVE_OPENED, {"archive_no": msg.archive_no, "job_id": msg.job_id}
+                conn,
+                self.address,
+                self.seq + 1,
+                ARCHIVE_OPENED,
+                {"archive_no": msg.archive_no, "job_id": msg.job_id},
             )
         self.state = apply(self.state, event)
         self.publish(event)

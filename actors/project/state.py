@@ -60,5 +60,7 @@ def apply(state: ProjectState, event: Event) -> ProjectState:
             }
         )
     if event.type == ARCHIVE_OPENED:
-        return state.model_copy(update={"status": "archived", "archive_no": event.data["archive_no"], "seq": event.seq})
+        return state.model_copy(
+            update={"status": "archived", "archive_no": event.data["archive_no"], "seq": event.seq}
+        )
     return state.model_copy(update={"seq": event.seq})

@@ -42,8 +42,16 @@ async def me(request: Request) -> SessionOut:
 
 ROUTES = RouteTable(
     api=[
-        ApiRoute("POST", "/api/v1/dev/login", dev_login, PUBLIC, SessionOut, DevLoginIn,
-                 summary="演示账号登录", tags=("identity",)),
+        ApiRoute(
+            "POST",
+            "/api/v1/dev/login",
+            dev_login,
+            PUBLIC,
+            SessionOut,
+            DevLoginIn,
+            summary="演示账号登录",
+            tags=("identity",),
+        ),
         ApiRoute("POST", "/api/v1/logout", logout, PUBLIC, LoggedOut, summary="退出登录", tags=("identity",)),
         ApiRoute("GET", "/api/v1/me", me, AUTHENTICATED, SessionOut, summary="当前用户", tags=("identity",)),
     ]

@@ -40,11 +40,17 @@ async def open_project_archive(ctx: dict[str, Any], project_id: str) -> str | No
         if project is None:
             logger.error("project.archive_for_missing_project", extra={"project_id": project_id})
             return None
-        manifest = {"project_code": project["code"], "project_name": project["name"], "sections": ARCHIVE_SECTIONS}
+        manifest = {
+            "project_code": project["code"],
+            "project_name": project["name"],
+            "sections": ARCHIVE_SECTIONS,
+        }
         await conn.execute(sql.OPEN_ARCHIVE, pid, manifest)
         archive = await conn.fetchrow(sql.ARCHIVE_OF, pid)
     folder = settings.var_path / "archive" / project_id
-    await asyncio.to_thread(_write_manifest, folder, {**archive["manifest"], "archive_no": archive["archive_no"]})
+    await asyncio.to_thread(
+        _write_manifest, folder, {**archive["manifest"], "archive_no": archive["archive_no"]}
+    )
     await send(
         ctx["redis"],
         settings.redis_prefix,

@@ -12,7 +12,10 @@ class ProjectIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     code: str = Field(
-        min_length=4, max_length=40, pattern=r"^[0-9A-Za-z-]+$", description="项目代码 (digits, letters, hyphens)"
+        min_length=4,
+        max_length=40,
+        pattern=r"^[0-9A-Za-z-]+$",
+        description="项目代码 (digits, letters, hyphens)",
     )
     name: str = Field(min_length=2, max_length=200, description="项目名称")
 

@@ -74,12 +74,35 @@ async def project_events(websocket: WebSocket) -> None:
 
 ROUTES = RouteTable(
     api=[
-        ApiRoute("POST", "/api/v1/projects", create_project, "project.create", ProjectOut, ProjectIn, 201,
-                 summary="登记项目", tags=("projects",)),
-        ApiRoute("GET", "/api/v1/projects", get_projects, "project.read", ProjectList,
-                 summary="可见项目列表", tags=("projects",)),
-        ApiRoute("GET", "/api/v1/projects/{project_id:uuid}", get_project, "project.read", ProjectOut,
-                 summary="项目实时状态", tags=("projects",)),
+        ApiRoute(
+            "POST",
+            "/api/v1/projects",
+            create_project,
+            "project.create",
+            ProjectOut,
+            ProjectIn,
+            201,
+            summary="登记项目",
+            tags=("projects",),
+        ),
+        ApiRoute(
+            "GET",
+            "/api/v1/projects",
+            get_projects,
+            "project.read",
+            ProjectList,
+            summary="可见项目列表",
+            tags=("projects",),
+        ),
+        ApiRoute(
+            "GET",
+            "/api/v1/projects/{project_id:uuid}",
+            get_project,
+            "project.read",
+            ProjectOut,
+            summary="项目实时状态",
+            tags=("projects",),
+        ),
     ],
     sockets=[WsRoute("/ws/projects/{project_id:uuid}", project_events, "project.read")],
 )

@@ -62,7 +62,9 @@ class CounterActor(Actor):
             case Increment(by=by):
                 async with self.deps.pool.acquire() as conn:
                     await asyncio.sleep(0)  # yield mid-handler: a second message must still wait its turn
-                    event = await journal.append(conn, self.address, self.seq + 1, "counter.incremented", {"by": by})
+                    event = await journal.append(
+                        conn, self.address, self.seq + 1, "counter.incremented", {"by": by}
+                    )
                 self.total += by
                 self.publish(event)
                 return self.total
@@ -147,7 +149,8 @@ async def test_a_subscriber_that_falls_behind_is_closed_without_slowing_the_othe
     fast = (await ref.subscribe(None, 100, timeout=5)).subscription
     for _ in range(10):
         await ref.ask(Increment(), timeout=5)
-    assert slow.lagging and slow.closed.is_set()
+    assert slow.lagging
+    assert slow.closed.is_set()
     assert [(await fast.next()).seq for _ in range(10)] == list(range(1, 11))  # type: ignore[union-attr]
     assert [(await slow.next()).seq for _ in range(2)] == [1, 2]  # type: ignore[union-attr]
     assert await slow.next() is None  # then it ends: the client must resubscribe with its last seq

@@ -30,10 +30,19 @@ def _assert_error(response: httpx.Response, status: int, code: str) -> dict[str,
         (b'{"code": "X-1', {"content-type": "application/json"}, 400, "malformed_json"),
         (b"\xff\xfe{}", {"content-type": "application/json"}, 400, "malformed_json"),
         (b'{"code": 12345, "name": ["a"]}', {"content-type": "application/json"}, 422, "invalid_input"),
-        ('{"code": "ok-code-1", "name": "名称", "admin": true}'.encode(), {"content-type": "application/json"}, 422,
-         "invalid_input"),
+        (
+            '{"code": "ok-code-1", "name": "名称", "admin": true}'.encode(),
+            {"content-type": "application/json"},
+            422,
+            "invalid_input",
+        ),
         (b"[]", {"content-type": "application/json"}, 422, "invalid_input"),
-        (b"code=X&name=Y", {"content-type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"),
+        (
+            b"code=X&name=Y",
+            {"content-type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported_media_type",
+        ),
     ],
     ids=["truncated", "not-utf8", "wrong-types", "unknown-field", "array", "form-encoded"],
 )
@@ -58,14 +67,18 @@ async def test_a_body_over_the_json_limit_is_refused_with_413_whether_declared_o
     applicant = await as_user("pujiang")
     before = await _project_count(applicant)
     oversize = b'{"code": "BIG-1", "name": "' + b"x" * settings.max_json_bytes + b'"}'
-    declared = await applicant.post("/api/v1/projects", content=oversize, headers={"content-type": "application/json"})
+    declared = await applicant.post(
+        "/api/v1/projects", content=oversize, headers={"content-type": "application/json"}
+    )
     _assert_error(declared, 413, "payload_too_large")
 
     async def chunks():
         for start in range(0, len(oversize), 1 << 20):
             yield oversize[start : start + (1 << 20)]
 
-    streamed = await applicant.post("/api/v1/projects", content=chunks(), headers={"content-type": "application/json"})
+    streamed = await applicant.post(
+        "/api/v1/projects", content=chunks(), headers={"content-type": "application/json"}
+    )
     _assert_error(streamed, 413, "payload_too_large")
     assert await _project_count(applicant) == before
 
@@ -77,7 +90,9 @@ async def test_unknown_routes_and_wrong_methods_answer_json_404_and_405(anonymou
 
 async def test_an_unknown_project_is_404_and_a_malformed_id_is_404(as_user):
     applicant = await as_user("pujiang")
-    _assert_error(await applicant.get("/api/v1/projects/00000000-0000-0000-0000-000000000000"), 404, "not_found")
+    _assert_error(
+        await applicant.get("/api/v1/projects/00000000-0000-0000-0000-000000000000"), 404, "not_found"
+    )
     _assert_error(await applicant.get("/api/v1/projects/not-a-uuid"), 404, "not_found")
 
 
@@ -88,7 +103,9 @@ async def test_a_duplicate_project_code_is_a_409_conflict_and_the_first_project_
     assert first.status_code == 201
     second = await applicant.post("/api/v1/projects", json={"code": code, "name": "重复的项目"})
     _assert_error(second, 409, "conflict")
-    names = [p["name"] for p in (await applicant.get("/api/v1/projects")).json()["items"] if p["code"] == code]
+    names = [
+        p["name"] for p in (await applicant.get("/api/v1/projects")).json()["items"] if p["code"] == code
+    ]
     assert names == ["第一个项目"]
 
 

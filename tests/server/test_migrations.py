@@ -41,7 +41,9 @@ async def test_migrations_apply_in_order_once_and_record_their_checksums(empty_d
         assert await migrate(conn, tmp_path) == []
         rows = await conn.fetch("SELECT version, checksum FROM schema_migration ORDER BY version")
         assert [(r["version"], r["checksum"]) for r in rows] == [(m.version, m.checksum) for m in applied]
-        assert await conn.fetchval("SELECT count(*) FROM information_schema.columns WHERE table_name = 'a'") == 2
+        assert (
+            await conn.fetchval("SELECT count(*) FROM information_schema.columns WHERE table_name = 'a'") == 2
+        )
     finally:
         await conn.close()
 
@@ -55,7 +57,7 @@ async def test_a_migration_file_edited_after_it_was_applied_is_refused_and_nothi
         await migrate(conn, tmp_path)
         _write(tmp_path, "0001_first.sql", "CREATE TABLE a (id bigint);")
         _write(tmp_path, "0002_second.sql", "CREATE TABLE b (id int);")
-        with pytest.raises(MigrationError, match="0001_first.sql was changed after it was applied"):
+        with pytest.raises(MigrationError, match=r"0001_first\.sql was changed after it was applied"):
             await migrate(conn, tmp_path)
         assert await conn.fetchval("SELECT to_regclass('b')") is None
     finally:
@@ -66,7 +68,7 @@ async def test_a_failing_migration_is_rolled_back_whole_and_not_recorded(empty_d
     _write(tmp_path, "0001_half.sql", "CREATE TABLE a (id int);\nSELECT no_such_function();")
     conn = await db.connect(empty_database)
     try:
-        with pytest.raises(MigrationError, match="0001_half.sql failed and was rolled back"):
+        with pytest.raises(MigrationError, match=r"0001_half\.sql failed and was rolled back"):
             await migrate(conn, tmp_path)
         assert await conn.fetchval("SELECT to_regclass('a')") is None
         assert await conn.fetchval("SELECT count(*) FROM schema_migration") == 0
@@ -87,7 +89,7 @@ async def test_migrators_started_at_the_same_time_apply_each_migration_exactly_o
 
 def test_badly_named_or_duplicate_migration_files_are_refused(tmp_path):
     _write(tmp_path, "1_first.sql", "")
-    with pytest.raises(MigrationError, match="is not NNNN_lower_snake.sql"):
+    with pytest.raises(MigrationError, match=r"is not NNNN_lower_snake\.sql"):
         load_migrations(tmp_path)
     (tmp_path / "1_first.sql").unlink()
     _write(tmp_path, "0001_a.sql", "")
@@ -100,7 +102,13 @@ async def test_the_migrate_command_refuses_a_database_whose_applied_migration_di
     empty_database,
 ):
     env = {**os.environ, "TONGBAN_DATABASE_URL": empty_database}
-    first = subprocess.run([sys.executable, "-m", "server.cli", "migrate"], env=env, capture_output=True, text=True)
+    first = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "server.cli", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert first.returncode == 0, first.stderr
     assert "0001_foundation" in first.stdout
     conn = await db.connect(empty_database)
@@ -109,7 +117,13 @@ async def test_the_migrate_command_refuses_a_database_whose_applied_migration_di
         await conn.execute("UPDATE schema_migration SET checksum = 'edited' WHERE version = 1")
     finally:
         await conn.close()
-    refused = subprocess.run([sys.executable, "-m", "server.cli", "migrate"], env=env, capture_output=True, text=True)
+    refused = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "server.cli", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert refused.returncode == 1
     assert "migration refused" in refused.stderr
     assert "0001_foundation.sql was changed after it was applied" in refused.stderr

@@ -8,7 +8,9 @@ from server.app import route_table
 from server.openapi import openapi_path
 
 
-async def test_the_openapi_document_is_valid_openapi_3_1_and_lists_every_api_route_with_its_permission(anonymous):
+async def test_the_openapi_document_is_valid_openapi_3_1_and_lists_every_api_route_with_its_permission(
+    anonymous,
+):
     response = await anonymous.get("/openapi.json")
     assert response.status_code == 200
     document = response.json()

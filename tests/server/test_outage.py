@@ -30,7 +30,9 @@ def _serve_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_server_refuses_to_start_without_postgresql_and_says_so(env):
-    result = _serve_once({**env, "TONGBAN_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/tongban"})
+    result = _serve_once(
+        {**env, "TONGBAN_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{free_port()}/tongban"}
+    )
     assert result.returncode != 0
     assert "PostgreSQL is not reachable" in result.stderr
 

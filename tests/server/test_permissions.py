@@ -41,7 +41,9 @@ def _concrete(path: str, project_id: str) -> str:
 
 async def _call(client: httpx.AsyncClient, route: ApiRoute, project_id: str) -> httpx.Response:
     body = BODIES.get((route.method, route.path))
-    return await client.request(route.method, _concrete(route.path, project_id), json=body() if body else None)
+    return await client.request(
+        route.method, _concrete(route.path, project_id), json=body() if body else None
+    )
 
 
 @pytest.fixture
@@ -55,7 +57,9 @@ async def project_id(as_user) -> str:
 async def test_each_api_route_admits_exactly_the_roles_holding_its_permission(role, server, project_id):
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         if role is not None:
-            assert (await client.post("/api/v1/dev/login", json={"login": LOGIN_OF_ROLE[role]})).status_code == 200
+            assert (
+                await client.post("/api/v1/dev/login", json={"login": LOGIN_OF_ROLE[role]})
+            ).status_code == 200
         for route in TABLE.api:
             if route.path in ("/api/v1/dev/login", "/api/v1/logout"):
                 continue  # they change the session itself; covered by the identity tests

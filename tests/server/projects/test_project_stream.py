@@ -22,7 +22,9 @@ async def _close_code(ws) -> int:
     return closed.value.rcvd.code
 
 
-async def test_a_reconnecting_client_receives_exactly_the_events_after_its_last_sequence(server, worker, as_user):
+async def test_a_reconnecting_client_receives_exactly_the_events_after_its_last_sequence(
+    server, worker, as_user
+):
     applicant = await as_user("pujiang")
     project = await _new_project(applicant)
     ws = await open_ws(server.ws_url, f"/ws/projects/{project['id']}?since=0", applicant)
