@@ -88,10 +88,11 @@ class ProjectActor(Actor):
 
     async def _request_archive(self) -> None:
         project_id = str(self.address.id)
+        # arq's job keys are global to the Redis database: the queue name keeps two deployments
+        # (or a test run and the demo) sharing one Redis from deduplicating each other's jobs.
+        job_id = f"{self.deps.settings.arq_queue}:project-archive:{project_id}"
         try:
-            await self.deps.arq.enqueue_job(
-                "open_project_archive", project_id, _job_id=f"project-archive:{project_id}"
-            )
+            await self.deps.arq.enqueue_job("open_project_archive", project_id, _job_id=job_id)
         except (RedisError, OSError):
             # The project is committed; the archive is requested again when the actor next activates.
             logger.warning("project.archive_enqueue_failed", extra={"project_id": project_id})

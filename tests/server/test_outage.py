@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.services import EmbeddedRedis
+from server.services import EmbeddedPostgres, EmbeddedRedis
 from tests.support.processes import ServerChild, free_port, start_server
 
 RECOVERY_TIMEOUT_S = 20.0
@@ -89,3 +89,60 @@ def test_redis_going_away_makes_readyz_and_requests_503_and_its_return_heals_bot
         after = client.get("/api/v1/projects")
         assert after.status_code == 200  # the session survived in Redis's append-only file
     assert server_on_own_redis.proc.poll() is None
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def embedded_pg_env(env, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A server environment whose PostgreSQL is an embedded one of its own, started on demand."""
+    own = {
+        **env,
+        "TONGBAN_VAR_DIR": str(tmp_path / "var"),
+        "TONGBAN_REDIS_PREFIX": env["TONGBAN_REDIS_PREFIX"] + "pg:",
+    }
+    del own["TONGBAN_DATABASE_URL"]
+    yield own
+    EmbeddedPostgres(tmp_path / "var").stop()
+
+
+def test_an_embedded_postgresql_is_started_on_demand_and_readyz_waits_for_migrations_and_survives_a_restart(
+    embedded_pg_env: dict[str, str], tmp_path: Path
+):
+    pg = EmbeddedPostgres(tmp_path / "var")
+    server = start_server(embedded_pg_env, tmp_path / "server.log")
+    try:
+        assert pg.status().running
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            pending = client.get("/readyz")
+            assert pending.status_code == 503
+            assert pending.json()["error"]["checks"]["database"] == "pending_migrations"
+
+            assert _cli(embedded_pg_env, "migrate").returncode == 0
+            seeded = _cli(embedded_pg_env, "seed")
+            assert seeded.returncode == 0, seeded.stderr
+            assert client.get("/readyz").status_code == 200
+            assert client.post("/api/v1/dev/login", json={"login": "pujiang"}).status_code == 200
+            before = client.get("/api/v1/projects").json()["items"]
+            assert {p["code"] for p in before} >= {"2026-310115-47-01-000123"}
+
+            pg.stop()
+            down = client.get("/readyz")
+            assert (down.status_code, down.json()["error"]["checks"]["database"]) == (503, "unavailable")
+            failing = client.get("/api/v1/projects")
+            assert (failing.status_code, failing.json()["error"]["code"]) == (503, "database_unavailable")
+
+            pg.start()
+            assert _wait_ready(client).status_code == 200
+            assert client.get("/api/v1/projects").json()["items"] == before  # data survived the restart
+        assert server.proc.poll() is None
+    finally:
+        server.stop()
