@@ -64,6 +64,15 @@ def _pgserver() -> Any:
     return pgserver
 
 
+def _wait_exit(pid: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while _pid_alive(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            return
+        time.sleep(0.05)
+
+
 class EmbeddedPostgres:
     """PostgreSQL from the `pgserver` wheel, data in `<var>/pg`."""
 
@@ -93,9 +102,15 @@ class EmbeddedPostgres:
         current = self.status()
         if not current.running:
             return False
-        _pgserver()._commands.pg_ctl(
-            ["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server_user(), timeout=60
-        )
+        try:
+            _pgserver()._commands.pg_ctl(
+                ["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server_user(), timeout=60
+            )
+        except subprocess.SubprocessError:
+            # pg_ctl could not do it (e.g. its user lost access to the path): SIGINT is a fast shutdown.
+            assert current.pid is not None
+            os.kill(current.pid, signal.SIGINT)
+            _wait_exit(current.pid, _START_TIMEOUT_S)
         return True
 
 
@@ -179,12 +194,7 @@ class EmbeddedRedis:
         if pid is None:
             return False
         os.kill(pid, signal.SIGTERM)  # Redis saves and exits on SIGTERM
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while _pid_alive(pid):
-            if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-                break
-            time.sleep(0.05)
+        _wait_exit(pid, _START_TIMEOUT_S)
         with contextlib.suppress(FileNotFoundError):
             self.socket.unlink()
         return True

@@ -4,8 +4,10 @@ running, `/readyz` and requests answer 503 and everything recovers by itself whe
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,22 +104,32 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def embedded_pg_env(env, tmp_path: Path) -> Iterator[dict[str, str]]:
+def pg_var() -> Iterator[Path]:
+    # Not under pytest's tmp_path: pytest resets its root to mode 0700 at each session start, which
+    # would lock PostgreSQL's own user out of its data directory.
+    folder = Path(tempfile.mkdtemp(prefix="tongban-pg-"))
+    folder.chmod(0o755)
+    yield folder / "var"
+    EmbeddedPostgres(folder / "var").stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def embedded_pg_env(env, pg_var: Path) -> dict[str, str]:
     """A server environment whose PostgreSQL is an embedded one of its own, started on demand."""
     own = {
         **env,
-        "TONGBAN_VAR_DIR": str(tmp_path / "var"),
+        "TONGBAN_VAR_DIR": str(pg_var),
         "TONGBAN_REDIS_PREFIX": env["TONGBAN_REDIS_PREFIX"] + "pg:",
     }
     del own["TONGBAN_DATABASE_URL"]
-    yield own
-    EmbeddedPostgres(tmp_path / "var").stop()
+    return own
 
 
 def test_an_embedded_postgresql_is_started_on_demand_and_readyz_waits_for_migrations_and_survives_a_restart(
-    embedded_pg_env: dict[str, str], tmp_path: Path
+    embedded_pg_env: dict[str, str], pg_var: Path, tmp_path: Path
 ):
-    pg = EmbeddedPostgres(tmp_path / "var")
+    pg = EmbeddedPostgres(pg_var)
     server = start_server(embedded_pg_env, tmp_path / "server.log")
     try:
         assert pg.status().running
