@@ -95,6 +95,7 @@ async def open_runtime(settings: Settings) -> Runtime:
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
             timeout_s=settings.db_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
         )
     except (*DB_DOWN, TimeoutError) as exc:
         raise StartupError(f"PostgreSQL is not reachable at {redacted(urls.database)}: {exc}") from exc

@@ -29,13 +29,20 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 20, timeout_s: float = 5.0) -> Any:
+async def create_pool(
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 20,
+    timeout_s: float = 5.0,
+    statement_timeout_s: float = 30.0,
+) -> Any:
     return await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         timeout=timeout_s,
-        command_timeout=timeout_s * 6,
+        command_timeout=statement_timeout_s,
         init=_init_connection,
         server_settings={"timezone": "UTC", "application_name": "tongban"},
     )

@@ -27,7 +27,11 @@ def worker_settings(settings: Settings, database_url: str, redis_url: str) -> ty
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["pool"] = await db.create_pool(
-            database_url, min_size=1, max_size=5, timeout_s=settings.db_timeout_s
+            database_url,
+            min_size=1,
+            max_size=5,
+            timeout_s=settings.db_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
         )
         ctx["redis"] = redis_client(redis_url, settings)
         logger.info("worker.started", extra={"queue": settings.arq_queue})
