@@ -33,6 +33,7 @@ from server.identity.models import CurrentUser
 from server.identity.sessions import COOKIE, apply_session_cookie, find_session
 from server.permissions import PERMISSIONS, PUBLIC, role_has
 from server.runtime import runtime
+from server.web.templating import error_page
 
 ApiHandler = Callable[..., Awaitable[BaseModel]]
 PageHandler = Callable[[Request], Awaitable[Response]]
@@ -170,12 +171,16 @@ def _api_endpoint(route: ApiRoute) -> Callable[[Request], Awaitable[Response]]:
 
 
 def _page_endpoint(route: PageRoute) -> Callable[[Request], Awaitable[Response]]:
+    """Pages answer a person: no login → the login page; any other error → a Chinese HTML page."""
+
     async def endpoint(request: Request) -> Response:
         try:
             await authorize(request, route.permission)
+            return await route.handler(request)
         except Unauthenticated:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return await route.handler(request)
+        except TongbanError as exc:
+            return error_page(request, exc)
 
     endpoint.__name__ = route.handler.__name__
     return endpoint

@@ -5,28 +5,20 @@ Must not: hold business rules; pages read through the same services and actors a
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from uuid import UUID
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.templating import Jinja2Templates
 
 from actors.project.actor import project_address
 from actors.project.messages import GetProject
-from server.errors import TongbanError
 from server.identity import sql as identity_sql
-from server.permissions import PUBLIC, ROLE_LABELS, role_has
+from server.permissions import PUBLIC, role_has
 from server.projects.access import access_project
 from server.projects.service import list_projects
-from server.routing import PageHandler, PageRoute, RouteTable, current_user, require_user
+from server.routing import PageRoute, RouteTable, current_user, require_user
 from server.runtime import runtime
-
-logger = logging.getLogger(__name__)
-
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.globals["role_labels"] = ROLE_LABELS
+from server.web.templating import templates
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,28 +26,6 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/projects"
-
-
-def error_page(request: Request, exc: TongbanError) -> Response:
-    """The Chinese HTML page of an error, with its status: a browser shows this, not the API's JSON."""
-    if exc.status >= 500:
-        logger.warning("page.unavailable", extra={"code": exc.code})
-    user = getattr(request.state, "user", None)
-    context = {"user": user, "status": exc.status, "code": exc.code, "message": exc.detail}
-    return templates.TemplateResponse(request, "error.html", context, status_code=exc.status)
-
-
-def html_errors(handler: PageHandler) -> PageHandler:
-    """The page handler, with the errors it raises shown as `error_page`."""
-
-    async def page(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except TongbanError as exc:
-            return error_page(request, exc)
-
-    page.__name__ = handler.__name__
-    return page
 
 
 async def home(request: Request) -> Response:
@@ -96,9 +66,9 @@ async def project_page(request: Request) -> Response:
 
 ROUTES = RouteTable(
     pages=[
-        PageRoute("/", html_errors(home), PUBLIC),
-        PageRoute("/login", html_errors(login_page), PUBLIC),
-        PageRoute("/projects", html_errors(projects_page), "project.read"),
-        PageRoute("/projects/{project_id:uuid}", html_errors(project_page), "project.read"),
+        PageRoute("/", home, PUBLIC),
+        PageRoute("/login", login_page, PUBLIC),
+        PageRoute("/projects", projects_page, "project.read"),
+        PageRoute("/projects/{project_id:uuid}", project_page, "project.read"),
     ]
 )

@@ -93,6 +93,8 @@ async def test_each_page_admits_the_roles_holding_its_permission_and_sends_other
                 assert response.status_code not in (401, 403), (role, page.path)
             else:
                 assert response.status_code == 403, (role, page.path, response.status_code)
+                assert response.headers["content-type"].startswith("text/html")  # a page for a person
+                assert "没有执行该操作的权限" in response.text
 
 
 async def test_one_enterprise_never_sees_another_enterprises_project_but_reviewers_do(as_user, project_id):
