@@ -175,6 +175,17 @@ def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait()
 
 
+def _ready(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url + "readyz", timeout=1) as response:  # noqa: S310 - our own loopback URL
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Everything `make run` promises: services, migrations, demo data, web server and worker."""
     from server.seed import USERS
@@ -210,6 +221,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                 return code
         children = [_child(["serve"], env), _child(["worker"], env)]
         url = f"http://{settings.host}:{settings.port}/"
+        while not stopping and not _ready(url) and all(c.poll() is None for c in children):
+            time.sleep(0.2)
         print(f"\ntongban is running at {url}\n{DEMO_PASSWORDLESS_NOTE}:", flush=True)
         for user in USERS:
             print(f"  {user.login:<10} {user.display_name} ({user.role})", flush=True)

@@ -16,7 +16,13 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 actor_var: ContextVar[str | None] = ContextVar("actor", default=None)
 job_id_var: ContextVar[str | None] = ContextVar("job_id", default=None)
 
-_RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
+# color_message: uvicorn's ANSI-coloured copy of the message, noise in a JSON line.
+_RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):

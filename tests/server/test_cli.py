@@ -1,0 +1,91 @@
+"""The `tongban` command as an operator uses it: `run` supervises everything and Ctrl-C stops it
+all; `services` starts, reports and stops the embedded servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.processes import free_port
+
+BANNER_TIMEOUT_S = 90.0
+
+
+def _read_until(proc: subprocess.Popen[str], needle: str, timeout_s: float) -> str:
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return "".join(seen)
+    raise AssertionError(f"{needle!r} not printed; output:\n{''.join(seen)}")
+
+
+def test_run_starts_server_and_worker_prints_the_url_and_logins_and_ctrl_c_stops_everything(env, tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "run"],
+        env={
+            **os.environ,
+            **env,
+            "TONGBAN_PORT": str(port),
+            "TONGBAN_LOG_JSON": "false",
+            "TONGBAN_LOG_LEVEL": "ERROR",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        output = _read_until(proc, "Ctrl-C stops everything", BANNER_TIMEOUT_S)
+        assert f"tongban is running at http://127.0.0.1:{port}/" in output
+        assert "pujiang" in output
+        assert "zhujian" in output
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            assert client.get("/readyz").status_code == 200  # the banner comes only once it is ready
+            assert client.post("/api/v1/dev/login", json={"login": "pujiang"}).status_code == 200
+            codes = {p["code"] for p in client.get("/api/v1/projects").json()["items"]}
+            assert "2026-310115-47-01-000123" in codes  # demo data was seeded
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        with httpx.Client(timeout=2) as client:
+            try:
+                client.get(f"http://127.0.0.1:{port}/healthz")
+                raise AssertionError("the web server still answers after Ctrl-C")
+            except httpx.ConnectError:
+                pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+
+def test_services_start_reports_and_stops_the_embedded_redis_of_a_var_directory(env, tmp_path: Path):
+    own = {**os.environ, **env, "TONGBAN_VAR_DIR": str(tmp_path / "var")}
+    del own["TONGBAN_REDIS_URL"]  # the database stays the configured one; only Redis is embedded
+
+    def tongban(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "server.cli", *args], env=own, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "redis: stopped" in tongban("services", "status")
+    started = tongban("services", "start")
+    assert "redis: unix://" in started
+    assert "redis: running" in tongban("services", "status")
+    assert "redis" in tongban("services", "stop")
+    assert "redis: stopped" in tongban("services", "status")
