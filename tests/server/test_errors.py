@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import httpx
 import pytest
 from starlette.routing import Route
@@ -130,3 +133,24 @@ async def test_an_unexpected_crash_in_a_handler_is_a_json_500_without_details(tm
     error = _assert_error(response, 500, "internal_error")
     assert "secret" not in response.text
     assert error["message"] == "服务器内部错误"
+
+
+async def test_the_server_logs_one_json_line_per_request_with_its_request_id(anonymous, server):
+    await anonymous.get("/api/v1/no-such-thing", headers={"x-request-id": "log-trace-0001"})
+
+    def mine() -> list[dict]:
+        lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
+        return [e for e in lines if e.get("request_id") == "log-trace-0001" and e["event"] == "http.request"]
+
+    # The line is written just after the response is sent: give the server a moment, within a bound.
+    async with asyncio.timeout(5):
+        while not mine():  # noqa: ASYNC110 - another process writes the file; nothing to await
+            await asyncio.sleep(0.02)
+    entries = mine()
+    assert len(entries) == 1
+    assert (entries[0]["status"], entries[0]["path"], entries[0]["method"]) == (
+        404,
+        "/api/v1/no-such-thing",
+        "GET",
+    )
+    assert isinstance(entries[0]["duration_ms"], float)
