@@ -1,0 +1,1 @@
+"""DXF/DWG drawings, PDF books and certificates, QR codes (to come)."""

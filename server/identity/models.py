@@ -18,6 +18,13 @@ class CurrentUser(BaseModel):
     role: str
 
 
+class DemoAccount(BaseModel):
+    login: str
+    display_name: str
+    role: str
+    org_name: str
+
+
 class DevLoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

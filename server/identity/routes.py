@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from server.errors import Forbidden, NotFound
-from server.identity import sql
-from server.identity.models import CurrentUser, DevLoginIn, LoggedOut, SessionOut
+from server.identity.models import DevLoginIn, LoggedOut, SessionOut
+from server.identity.service import find_user_by_login
 from server.identity.sessions import COOKIE, close_session, open_session
 from server.permissions import AUTHENTICATED, PUBLIC
 from server.routing import ApiRoute, RouteTable, require_user
@@ -18,10 +18,9 @@ async def dev_login(request: Request, body: DevLoginIn) -> SessionOut:
     if not rt.settings.dev_login:
         raise Forbidden("演示登录已关闭")
     async with rt.pool.acquire() as conn:
-        row = await conn.fetchrow(sql.USER_BY_LOGIN, body.login)
-    if row is None:
+        user = await find_user_by_login(conn, body.login)
+    if user is None:
         raise NotFound("没有这个演示账号")
-    user = CurrentUser.model_validate(dict(row))
     token = await open_session(rt.redis, rt.settings.redis_prefix, user, rt.settings.session_ttl_s)
     request.state.set_cookie = token
     return SessionOut(user=user)

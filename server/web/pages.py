@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from actors.project.actor import project_address
 from actors.project.messages import GetProject
-from server.identity import sql as identity_sql
+from server.identity.service import list_demo_accounts
 from server.permissions import PUBLIC, role_has
 from server.projects.access import access_project
 from server.projects.service import list_projects
@@ -35,7 +35,7 @@ async def home(request: Request) -> Response:
 
 async def login_page(request: Request) -> Response:
     async with runtime(request).pool.acquire() as conn:
-        accounts = [dict(r) for r in await conn.fetch(identity_sql.DEMO_USERS)]
+        accounts = await list_demo_accounts(conn)
     return templates.TemplateResponse(
         request,
         "login.html",
