@@ -104,6 +104,11 @@ class Actor(ABC):
     @abstractmethod
     def snapshot(self) -> dict[str, Any]: ...
 
+    def tell_self_later(self, delay_s: float, message: BaseModel) -> None:
+        """Deliver `message` to this actor after `delay_s`. In memory only: lost with the node, so it
+        suits retries that activation also reconciles (durable timers come with the full runtime)."""
+        self._cell.schedule(delay_s, message)
+
     def publish(self, event: Event) -> None:
         """Push a committed event to every subscriber. Call only after its transaction committed."""
         self.seq = event.seq
@@ -126,7 +131,19 @@ class ActorCell:
             MAILBOX_SIZE
         )
         self.subscribers: set[Subscription] = set()
+        self.timers: set[asyncio.TimerHandle] = set()
         self.task = asyncio.create_task(self._run(), name=f"actor:{address}")
+
+    def schedule(self, delay_s: float, message: BaseModel) -> None:
+        def fire() -> None:
+            self.timers.discard(handle)
+            try:
+                self.post(message, None)
+            except Unavailable:
+                logger.warning("actor.timer_dropped", extra={"message_type": type(message).__name__})
+
+        handle = asyncio.get_running_loop().call_later(delay_s, fire)
+        self.timers.add(handle)
 
     def fan_out(self, event: Event) -> None:
         for sub in list(self.subscribers):
@@ -178,11 +195,14 @@ class ActorCell:
                 if future is not None and not future.done():
                     future.set_exception(exc)
             except Exception as exc:
-                logger.exception("actor.crashed", extra={"message_type": type(message).__name__})
+                transient = isinstance(exc, self.system.transient)
+                if transient:
+                    logger.warning("actor.dependency_unavailable", extra={"error": type(exc).__name__})
+                else:
+                    logger.exception("actor.crashed", extra={"message_type": type(message).__name__})
                 self.actor = None  # rebuilt from persisted state before the next message
                 if future is not None and not future.done():
-                    future.set_exception(TongbanError())
-                del exc
+                    future.set_exception(Unavailable() if transient else TongbanError())
             else:
                 if future is not None and not future.done():
                     future.set_result(result)
@@ -220,8 +240,11 @@ class ActorRef:
 class ActorSystem:
     """The registry of actor kinds and of the live actors of this node."""
 
-    def __init__(self, deps: Any) -> None:
+    def __init__(self, deps: Any, transient: tuple[type[BaseException], ...] = ()) -> None:
+        """`transient`: exceptions that mean a service the actors need is down (database, Redis).
+        A handler failing with one answers `Unavailable` (503) instead of an internal error."""
         self.deps = deps
+        self.transient = transient
         self._kinds: dict[str, type[Actor]] = {}
         self._cells: dict[Address, ActorCell] = {}
 
@@ -248,6 +271,8 @@ class ActorSystem:
         for cell in cells:
             for sub in list(cell.subscribers):
                 cell.unsubscribe(sub)
+            for timer in cell.timers:
+                timer.cancel()
             cell.task.cancel()
         for cell in cells:
             with contextlib.suppress(asyncio.CancelledError):

@@ -108,7 +108,7 @@ async def open_runtime(settings: Settings) -> Runtime:
         await pool.close()
         await redis.aclose()
         raise StartupError(f"Redis is not reachable at {redacted(urls.redis)}: {exc}") from exc
-    actors = ActorSystem(ActorDeps(pool=pool, arq=arq, settings=settings))
+    actors = ActorSystem(ActorDeps(pool=pool, arq=arq, settings=settings), transient=(*DB_DOWN, RedisError))
     actors.register(ProjectActor)
     return Runtime(settings, pool, redis, arq, actors, urls.database, urls.redis)
 

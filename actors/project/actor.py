@@ -16,12 +16,15 @@ from redis.exceptions import RedisError
 
 from actors import journal
 from actors.events import Address
-from actors.project.messages import CreateProject, GetProject, RecordArchiveOpened
+from actors.project.messages import CreateProject, GetProject, RecordArchiveOpened, RequestArchive
 from actors.project.state import ARCHIVE_OPENED, CREATED, ProjectState, apply
 from actors.runtime import Actor
 from server.errors import Conflict, NotFound
 
 logger = logging.getLogger(__name__)
+
+ARCHIVE_RETRY_BASE_S = 1.0
+ARCHIVE_RETRY_MAX_S = 60.0
 
 INSERT_PROJECT = """
     INSERT INTO project (id, code, name, owner_org_id, created_by)
@@ -56,6 +59,10 @@ class ProjectActor(Actor):
                 return await self._create(message)
             case RecordArchiveOpened():
                 return await self._record_archive(message)
+            case RequestArchive(attempt=attempt):
+                if self.state.status == "registered":
+                    await self._request_archive(attempt)
+                return None
             case GetProject():
                 if not self.state.exists:
                     raise NotFound("项目不存在")
@@ -86,7 +93,7 @@ class ProjectActor(Actor):
         await self._request_archive()
         return self.state
 
-    async def _request_archive(self) -> None:
+    async def _request_archive(self, attempt: int = 0) -> None:
         project_id = str(self.address.id)
         # arq's job keys are global to the Redis database: the queue name keeps two deployments
         # (or a test run and the demo) sharing one Redis from deduplicating each other's jobs.
@@ -94,8 +101,13 @@ class ProjectActor(Actor):
         try:
             await self.deps.arq.enqueue_job("open_project_archive", project_id, _job_id=job_id)
         except (RedisError, OSError):
-            # The project is committed; the archive is requested again when the actor next activates.
-            logger.warning("project.archive_enqueue_failed", extra={"project_id": project_id})
+            # The project is committed: ask again later (and again at the next activation, should
+            # this node go down before then).
+            delay_s = min(ARCHIVE_RETRY_MAX_S, ARCHIVE_RETRY_BASE_S * 2**attempt)
+            logger.warning(
+                "project.archive_enqueue_failed", extra={"project_id": project_id, "retry_in_s": delay_s}
+            )
+            self.tell_self_later(delay_s, RequestArchive(attempt=attempt + 1))
 
     async def _record_archive(self, msg: RecordArchiveOpened) -> ProjectState:
         if not self.state.exists:

@@ -28,6 +28,15 @@ class RecordArchiveOpened(BaseModel):
     job_id: str | None = None
 
 
+class RequestArchive(BaseModel):
+    """Sent by the actor to itself to retry enqueueing the archive job after Redis failed."""
+
+    model_config = ConfigDict(frozen=True)
+    type: Literal["project.request_archive"] = "project.request_archive"
+
+    attempt: int = 0
+
+
 class GetProject(BaseModel):
     model_config = ConfigDict(frozen=True)
     type: Literal["project.get"] = "project.get"

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from actors import journal
 from actors.events import Address
 from actors.runtime import REPLAY_LIMIT, Actor, ActorSystem
-from server.errors import AskTimeout, Conflict, TongbanError
+from server.errors import AskTimeout, Conflict, TongbanError, Unavailable
 
 
 class Increment(BaseModel):
@@ -31,6 +31,10 @@ class Reject(BaseModel):
 
 
 class Hold(BaseModel):
+    pass
+
+
+class LoseDatabase(BaseModel):
     pass
 
 
@@ -73,6 +77,8 @@ class CounterActor(Actor):
                 raise RuntimeError("boom")
             case Reject():
                 raise Conflict("拒绝")
+            case LoseDatabase():
+                raise ConnectionRefusedError("database went away")
             case Hold():
                 await self.deps.gate.wait()
                 return "released"
@@ -81,7 +87,7 @@ class CounterActor(Actor):
 
 @pytest.fixture
 async def system(pool) -> AsyncIterator[ActorSystem]:
-    s = ActorSystem(Deps(pool=pool, gate=asyncio.Event()))
+    s = ActorSystem(Deps(pool=pool, gate=asyncio.Event()), transient=(ConnectionRefusedError,))
     s.register(CounterActor)
     yield s
     await s.stop()
@@ -114,6 +120,14 @@ async def test_a_crashing_handler_answers_an_error_and_the_actor_is_rebuilt_from
     assert crashed.value.status == 500
     assert await ref.ask(Increment(by=1), timeout=5) == 6  # not -998: state came back from the journal
     assert CounterActor.activations == before + 1
+
+
+async def test_a_handler_failing_because_a_service_is_down_answers_503_and_the_actor_recovers(system):
+    ref = system.ref(counter())
+    await ref.ask(Increment(by=2), timeout=5)
+    with pytest.raises(Unavailable):
+        await ref.ask(LoseDatabase(), timeout=5)
+    assert await ref.ask(Increment(by=1), timeout=5) == 3
 
 
 async def test_a_rejected_message_leaves_state_as_it_was_without_a_restart(system):
