@@ -16,6 +16,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from actors.runtime import ActorRef
 from server.config import Settings
+from server.errors import TongbanError
+from server.routing import reject
 
 CLOSE_LAGGING = 4429  # fell behind its bounded queue: reconnect with the last seq seen
 CLOSE_GOING_AWAY = 1001
@@ -31,7 +33,11 @@ async def _drain_client(websocket: WebSocket) -> None:
 
 
 async def stream_actor(websocket: WebSocket, ref: ActorRef, since: int | None, settings: Settings) -> None:
-    subscribed = await ref.subscribe(since, settings.ws_queue_size, settings.ask_timeout_s)
+    try:
+        subscribed = await ref.subscribe(since, settings.ws_queue_size, settings.ask_timeout_s)
+    except TongbanError as exc:  # e.g. the database is down: the client retries on 4503
+        await reject(websocket, exc)
+        return
     sub = subscribed.subscription
     await websocket.accept()
     reader = asyncio.create_task(_drain_client(websocket), name="ws-reader")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.conftest import unique_code
-from tests.support.clients import next_frame, open_ws
+from tests.support.clients import login, next_frame, open_ws
+from tests.support.processes import start_server
 
 
 async def _new_project(client) -> dict:
@@ -101,3 +105,20 @@ async def test_two_subscribers_of_one_project_both_see_a_new_event(server, worke
     finally:
         for ws in watchers:
             await ws.close()
+
+
+async def test_an_idle_stream_sends_heartbeats(env, tmp_path, as_user):
+    child = start_server({**env, "TONGBAN_WS_HEARTBEAT_S": "0.2"}, tmp_path / "server.log")
+    try:
+        client = await login(child.url, "pujiang")
+        project = await _new_project(client)
+        ws = await open_ws(child.ws_url, f"/ws/projects/{project['id']}", client)
+        try:
+            frames = [json.loads(await asyncio.wait_for(ws.recv(), timeout=5)) for _ in range(3)]
+        finally:
+            await ws.close()
+            await client.aclose()
+        assert frames[0]["type"] == "snapshot"
+        assert [f["type"] for f in frames[1:]] in (["ping", "ping"], ["project.archive_opened", "ping"])
+    finally:
+        child.stop()
