@@ -4,7 +4,9 @@
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+# (not `fc-list | grep -q`: grep exits at the first match and pipefail then sees fc-list's SIGPIPE)
+fonts=$(fc-list : family 2>/dev/null || true)
+[[ "$fonts" == *"Noto Sans CJK"* ]] || missing+=(fonts-noto-cjk)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 echo "installing ${missing[*]} from Debian (browser tests need them)" >&2
