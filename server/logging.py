@@ -56,4 +56,5 @@ def setup_logging(level: str = "INFO", as_json: bool = True) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "arq"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # server.http logs each request once
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every pg_ctl call with its output

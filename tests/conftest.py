@@ -16,9 +16,10 @@ from redis.asyncio import Redis
 
 from server import db
 from server.config import Settings
-from server.connections import Urls, resolve_urls
+from server.connections import Urls
 from server.migrations import migrate
 from server.seed import seed_accounts
+from server.services import ensure_services, stop_services
 from tests.support.clients import login
 from tests.support.processes import Child, ServerChild, start_server, start_worker
 
@@ -40,9 +41,13 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 @pytest.fixture(scope="session")
-def service_urls() -> Urls:
-    """Where the test servers are: the configured URLs or the embedded servers of this checkout."""
-    return asyncio.run(resolve_urls(Settings()))
+def service_urls() -> Iterator[Urls]:
+    """Where the test servers are: the configured URLs or the embedded servers of this checkout.
+    Embedded servers this session had to start are stopped at its end; running ones are left alone."""
+    configured = Settings()
+    found = ensure_services(configured.database_url, configured.redis_url, configured.var_path)
+    yield Urls(found.database_url, found.redis_url)
+    stop_services(configured.var_path, found.started)
 
 
 async def _prepare_database(server_url: str, name: str) -> str:
