@@ -34,7 +34,9 @@ from server import db
 from server.config import Settings, get_settings
 from server.connections import redacted, resolve_urls
 from server.errors import DatabaseUnavailable, RedisUnavailable, TongbanError
-from server.middleware import RequestContext
+from server.identity.sessions import SIGNING_KEY, SessionStore
+from server.keystore import KeyRing
+from server.middleware import RequestContext, SecurityHeaders
 from server.openapi import openapi_document
 from server.permissions import PUBLIC
 from server.routing import PageRoute, RouteTable, to_starlette
@@ -56,16 +58,18 @@ class ActorDeps:
     pool: Any
     arq: ArqRedis
     settings: Settings
+    keys: KeyRing
 
 
 def route_table() -> RouteTable:
+    from server.audit.routes import ROUTES as audit
     from server.health import ROUTES as health
     from server.identity.routes import ROUTES as identity
     from server.projects.routes import ROUTES as projects
     from server.web.pages import ROUTES as pages
 
     table = RouteTable()
-    for part in (health, identity, projects, pages):
+    for part in (health, identity, projects, audit, pages):
         table.extend(part)
     return table
 
@@ -108,9 +112,19 @@ async def open_runtime(settings: Settings) -> Runtime:
         await pool.close()
         await redis.aclose()
         raise StartupError(f"Redis is not reachable at {redacted(urls.redis)}: {exc}") from exc
-    actors = ActorSystem(ActorDeps(pool=pool, arq=arq, settings=settings), transient=(*DB_DOWN, RedisError))
+    keys = KeyRing(settings.keys_path)
+    actors = ActorSystem(
+        ActorDeps(pool=pool, arq=arq, settings=settings, keys=keys), transient=(*DB_DOWN, RedisError)
+    )
     actors.register(ProjectActor)
-    return Runtime(settings, pool, redis, arq, actors, urls.database, urls.redis)
+    sessions = SessionStore(
+        redis,
+        settings.redis_prefix,
+        keys.key(SIGNING_KEY),
+        settings.session_ttl_s,
+        settings.session_absolute_s,
+    )
+    return Runtime(settings, pool, redis, arq, actors, urls.database, urls.redis, keys, sessions)
 
 
 async def close_runtime(rt: Runtime) -> None:
@@ -198,7 +212,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     }
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContext)],
+        middleware=[Middleware(RequestContext), Middleware(SecurityHeaders)],  # outermost first
         exception_handlers=exception_handlers,
         lifespan=lifespan,
     )

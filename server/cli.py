@@ -142,6 +142,34 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    from server import db
+    from server.audit.service import AUDIT_KEY, verify
+    from server.keystore import KeyRing
+
+    urls = _resolved(settings)
+    if isinstance(urls, int):
+        return urls
+
+    async def go() -> int:
+        conn = await db.connect(urls.database)
+        try:
+            report = await verify(conn, KeyRing(settings.keys_path).key(AUDIT_KEY))
+        finally:
+            await conn.close()
+        if report.ok:
+            print(f"audit chain intact: {report.entries} entries verified")
+            return 0
+        assert report.first_break is not None
+        brk = report.first_break
+        print(
+            f"audit chain BROKEN at entry {brk.seq} ({brk.problem}); {report.entries} earlier entries intact"
+        )
+        return 1
+
+    return asyncio.run(go())
+
+
 def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
     from server.services import ensure_services, service_status, stop_services
 
@@ -254,6 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
     services = sub.add_parser("services", help="embedded PostgreSQL and Redis")
     services.add_argument("action", choices=["start", "stop", "status"])
     sub.add_parser("run", help="services, migrations, demo data, web server and worker together")
+    audit = sub.add_parser("audit", help="the tamper-evident audit log")
+    audit.add_argument(
+        "action", choices=["verify"], help="walk the chain; exit 1 naming the first broken entry"
+    )
     return parser
 
 
@@ -264,6 +296,7 @@ COMMANDS = {
     "seed": cmd_seed,
     "services": cmd_services,
     "run": cmd_run,
+    "audit": cmd_audit,
 }
 
 

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
         default=None,
         description="Redis URL. Unset: the embedded Redis under `var_dir` is started and used.",
     )
+    keys_dir: Path | None = Field(
+        default=None,
+        description="Secret key files (audit MAC …), made on first use. Unset: `var_dir/keys`.",
+    )
     var_dir: Path = Field(default=Path("var"), description="Data of the embedded services, uploads, secrets.")
     host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
     port: int = Field(default=8000, description="Port the web server listens on.")
@@ -39,7 +43,12 @@ class Settings(BaseSettings):
         default=256, description="Events buffered for one websocket before the slow client is closed."
     )
     ws_heartbeat_s: float = Field(default=20.0, description="Interval of websocket heartbeat frames.")
-    session_ttl_s: int = Field(default=30 * 60, description="Idle lifetime of a login session.")
+    session_ttl_s: int = Field(
+        default=30 * 60, description="Idle lifetime of a login session (等保: 30 min)."
+    )
+    session_absolute_s: int = Field(
+        default=12 * 3600, description="Longest life of a login session however active (ASVS 7.3.2)."
+    )
     dev_login: bool = Field(
         default=True, description="Allow the demo login (replaced by the identity module)."
     )
@@ -53,6 +62,10 @@ class Settings(BaseSettings):
     @cached_property
     def var_path(self) -> Path:
         return self.var_dir.expanduser().resolve()
+
+    @property
+    def keys_path(self) -> Path:
+        return (self.keys_dir or self.var_path / "keys").expanduser().resolve()
 
     @property
     def arq_queue(self) -> str:

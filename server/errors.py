@@ -40,6 +40,10 @@ class Forbidden(TongbanError):
     status, code, message = 403, "forbidden", "没有执行该操作的权限"
 
 
+class CsrfFailed(Forbidden):
+    code, message = "csrf_failed", "页面已过期或请求来源不明，请刷新页面后重试"
+
+
 class NotFound(TongbanError):
     status, code, message = 404, "not_found", "未找到该记录"
 

@@ -61,6 +61,13 @@ def _operation(route: ApiRoute, components: dict[str, Any]) -> dict[str, Any]:
             "default": error,
         },
     }
+    if route.query is not None:
+        schema = route.query.model_json_schema(ref_template=_REF)
+        required = set(schema.get("required", []))
+        op["parameters"] += [
+            {"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema["properties"].items()
+        ]
     if route.permission != "public":
         op["security"] = [{"session": []}]
     if route.body is not None:

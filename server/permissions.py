@@ -42,8 +42,8 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "designer": frozenset({"project.read"}),
     "bid_expert": frozenset(),
     "bid_admin": frozenset(),
-    "admin": frozenset({"project.create", "project.read", "project.read_any"}),
-    "auditor": frozenset({"project.read", "project.read_any"}),
+    "admin": frozenset({"project.create", "project.read", "project.read_any", "audit.read"}),
+    "auditor": frozenset({"project.read", "project.read_any", "audit.read"}),
 }
 
 PERMISSIONS: Final[frozenset[str]] = frozenset().union(*ROLE_PERMISSIONS.values()) | {PUBLIC, AUTHENTICATED}

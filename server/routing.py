@@ -8,11 +8,13 @@ Must not: hold business rules or SQL.
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import HTTPConnection, Request
@@ -21,6 +23,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from server.errors import (
+    CsrfFailed,
     Forbidden,
     InvalidInput,
     MalformedJson,
@@ -30,7 +33,7 @@ from server.errors import (
     UnsupportedMediaType,
 )
 from server.identity.models import CurrentUser
-from server.identity.sessions import COOKIE, apply_session_cookie, find_session
+from server.identity.sessions import COOKIE, CSRF_HEADER, Session, apply_session_cookie
 from server.permissions import PERMISSIONS, PUBLIC, role_has
 from server.runtime import runtime
 from server.web.templating import error_page
@@ -39,6 +42,7 @@ ApiHandler = Callable[..., Awaitable[BaseModel]]
 PageHandler = Callable[[Request], Awaitable[Response]]
 WsHandler = Callable[[WebSocket], Awaitable[None]]
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PATH_PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 
 
@@ -53,6 +57,7 @@ class ApiRoute:
     status: int = 200
     summary: str = ""
     tags: tuple[str, ...] = ()
+    query: type[BaseModel] | None = None  # query-string parameters, validated like a body
 
     def __post_init__(self) -> None:
         if self.permission not in PERMISSIONS:
@@ -90,30 +95,50 @@ class RouteTable:
         self.sockets += other.sockets
 
 
-async def current_user(conn: HTTPConnection) -> CurrentUser | None:
-    """The logged-in user of this request or websocket, read once and cached on the connection."""
-    if "user" in conn.scope.get("state", {}):
-        cached: CurrentUser | None = conn.state.user
+async def current_session(conn: HTTPConnection) -> Session | None:
+    """The session of this request or websocket, read once and cached on the connection."""
+    if "session" in conn.scope.get("state", {}):
+        cached: Session | None = conn.state.session
         return cached
-    token = conn.cookies.get(COOKIE)
-    user = None
-    if token:
-        rt = runtime(conn)
-        user = await find_session(rt.redis, rt.settings.redis_prefix, token, rt.settings.session_ttl_s)
-    conn.state.user = user
-    return user
+    cookie = conn.cookies.get(COOKIE)
+    session = await runtime(conn).sessions.find(cookie) if cookie else None
+    conn.state.session = session
+    conn.state.user = session.user if session else None
+    return session
+
+
+async def current_user(conn: HTTPConnection) -> CurrentUser | None:
+    session = await current_session(conn)
+    return session.user if session else None
+
+
+def check_csrf(request: Request, session: Session) -> None:
+    """A cookie-authenticated request that changes state must echo its session's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    given = request.headers.get(CSRF_HEADER, "")
+    if not hmac.compare_digest(given.encode(), session.csrf.encode()):
+        raise CsrfFailed()
 
 
 async def authorize(conn: HTTPConnection, permission: str) -> CurrentUser | None:
     """Raise unless the caller holds `permission`; return the caller (None only for public routes)."""
     if permission == PUBLIC:
         return None  # no session lookup: health checks must answer even when Redis is down
-    user = await current_user(conn)
-    if user is None:
+    session = await current_session(conn)
+    if session is None:
         raise Unauthenticated()
-    if not role_has(user.role, permission):
+    if not role_has(session.user.role, permission):
         raise Forbidden()
-    return user
+    if isinstance(conn, Request):
+        check_csrf(conn, session)
+    return session.user
+
+
+def client_ip(conn: HTTPConnection) -> str | None:
+    """The peer address. TLS ends at the gateway, which must pass the client's address on; trusting a
+    forwarded header is a deployment setting to add with the gateway (not here: it could be forged)."""
+    return conn.client.host if conn.client else None
 
 
 def require_user(conn: HTTPConnection) -> CurrentUser:
@@ -155,6 +180,11 @@ def _api_endpoint(route: ApiRoute) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         await authorize(request, route.permission)
         args: list[Any] = [request]
+        if route.query is not None:
+            try:
+                args.append(route.query.model_validate(dict(request.query_params)))
+            except ValidationError as exc:
+                raise InvalidInput(fields=_field_errors(exc)) from exc
         if route.body is not None:
             raw = await read_json(request, runtime(request).settings.max_json_bytes)
             try:
@@ -193,9 +223,18 @@ async def reject(websocket: WebSocket, error: TongbanError) -> None:
     await websocket.close(code=4000 + error.status, reason=error.code)
 
 
+def check_origin(websocket: WebSocket) -> None:
+    """Browsers send cookies with cross-site websocket handshakes: refuse any Origin but our own host
+    (cross-site websocket hijacking). Non-browser clients send no Origin."""
+    origin = websocket.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
+        raise Forbidden("不允许跨站连接")
+
+
 def _ws_endpoint(route: WsRoute) -> Callable[[WebSocket], Awaitable[None]]:
     async def endpoint(websocket: WebSocket) -> None:
         try:
+            check_origin(websocket)
             await authorize(websocket, route.permission)
         except (Unauthenticated, Forbidden) as exc:
             await reject(websocket, exc)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
     from actors.runtime import ActorSystem
     from server.config import Settings
+    from server.identity.sessions import SessionStore
+    from server.keystore import KeyRing
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Runtime:
     actors: ActorSystem
     database_url: str
     redis_url: str
+    keys: KeyRing
+    sessions: SessionStore
 
 
 def runtime(conn: HTTPConnection) -> Runtime:

@@ -33,7 +33,9 @@ class DevLoginIn(BaseModel):
 
 class SessionOut(BaseModel):
     user: CurrentUser
+    csrf_token: str = Field(description="Send as X-CSRF-Token with every state-changing request")
 
 
 class LoggedOut(BaseModel):
     logged_out: bool = True
+    sessions_closed: int = 1

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from server.audit.service import AUDIT_KEY
 from server.errors import Forbidden, NotFound
 from server.identity.models import DevLoginIn, LoggedOut, SessionOut
-from server.identity.service import find_user_by_login
-from server.identity.sessions import COOKIE, close_session, open_session
+from server.identity.service import demo_login, record_logout
+from server.identity.sessions import COOKIE
 from server.permissions import AUTHENTICATED, PUBLIC
-from server.routing import ApiRoute, RouteTable, require_user
+from server.routing import ApiRoute, RouteTable, client_ip, current_session, require_user
 from server.runtime import runtime
 
 
@@ -18,40 +19,48 @@ async def dev_login(request: Request, body: DevLoginIn) -> SessionOut:
     if not rt.settings.dev_login:
         raise Forbidden("演示登录已关闭")
     async with rt.pool.acquire() as conn:
-        user = await find_user_by_login(conn, body.login)
+        user = await demo_login(conn, rt.keys.key(AUDIT_KEY), body.login, client_ip(request))
     if user is None:
         raise NotFound("没有这个演示账号")
-    token = await open_session(rt.redis, rt.settings.redis_prefix, user, rt.settings.session_ttl_s)
-    request.state.set_cookie = token
-    return SessionOut(user=user)
+    cookie, session = await rt.sessions.open(user)
+    request.state.set_cookie = cookie
+    return SessionOut(user=user, csrf_token=session.csrf)
 
 
 async def logout(request: Request) -> LoggedOut:
     rt = runtime(request)
-    token = request.cookies.get(COOKIE)
-    if token:
-        await close_session(rt.redis, rt.settings.redis_prefix, token)
+    user = require_user(request)
+    await rt.sessions.close(request.cookies[COOKIE])
+    async with rt.pool.acquire() as conn:
+        await record_logout(conn, rt.keys.key(AUDIT_KEY), user, client_ip(request), everywhere=False)
     request.state.set_cookie = ""
     return LoggedOut()
 
 
+async def logout_everywhere(request: Request) -> LoggedOut:
+    rt = runtime(request)
+    user = require_user(request)
+    closed = await rt.sessions.close_all(user.id)
+    async with rt.pool.acquire() as conn:
+        await record_logout(conn, rt.keys.key(AUDIT_KEY), user, client_ip(request), everywhere=True)
+    request.state.set_cookie = ""
+    return LoggedOut(sessions_closed=closed)
+
+
 async def me(request: Request) -> SessionOut:
-    return SessionOut(user=require_user(request))
+    session = await current_session(request)
+    assert session is not None  # the route's permission admitted it
+    return SessionOut(user=session.user, csrf_token=session.csrf)
 
 
 ROUTES = RouteTable(
     api=[
-        ApiRoute(
-            "POST",
-            "/api/v1/dev/login",
-            dev_login,
-            PUBLIC,
-            SessionOut,
-            DevLoginIn,
-            summary="演示账号登录",
-            tags=("identity",),
-        ),
-        ApiRoute("POST", "/api/v1/logout", logout, PUBLIC, LoggedOut, summary="退出登录", tags=("identity",)),
+        ApiRoute("POST", "/api/v1/dev/login", dev_login, PUBLIC, SessionOut, DevLoginIn,
+                 summary="演示账号登录", tags=("identity",)),
+        ApiRoute("POST", "/api/v1/logout", logout, AUTHENTICATED, LoggedOut,
+                 summary="退出登录", tags=("identity",)),
+        ApiRoute("POST", "/api/v1/logout/everywhere", logout_everywhere, AUTHENTICATED, LoggedOut,
+                 summary="退出全部设备上的登录", tags=("identity",)),
         ApiRoute("GET", "/api/v1/me", me, AUTHENTICATED, SessionOut, summary="当前用户", tags=("identity",)),
     ]
-)
+)  # fmt: skip

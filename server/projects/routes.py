@@ -16,7 +16,7 @@ from server.live import stream_actor
 from server.projects.access import access_project
 from server.projects.models import ProjectIn, ProjectList, ProjectOut
 from server.projects.service import list_projects
-from server.routing import ApiRoute, RouteTable, WsRoute, current_user, reject, require_user
+from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, reject, require_user
 from server.runtime import runtime
 
 
@@ -27,7 +27,10 @@ def _out(state: ProjectState) -> ProjectOut:
 async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
     user = require_user(request)
     rt = runtime(request)
-    msg = CreateProject(code=body.code, name=body.name, owner_org_id=user.org_id, created_by=user.id)
+    msg = CreateProject(
+        code=body.code, name=body.name, owner_org_id=user.org_id, created_by=user.id,
+        actor_login=user.login, ip=client_ip(request),
+    )  # fmt: skip
     state = await rt.actors.ref(project_address(uuid.uuid4())).ask(msg, rt.settings.ask_timeout_s)
     return _out(state)
 

@@ -17,7 +17,14 @@ from server.permissions import ROLE_LABELS
 
 logger = logging.getLogger(__name__)
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+def _csrf(request: Request) -> dict[str, str]:
+    """Every page carries its session's CSRF token for common.js to send back."""
+    session = request.scope.get("state", {}).get("session")
+    return {"csrf_token": session.csrf if session else ""}
+
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates", context_processors=[_csrf])
 templates.env.globals["role_labels"] = ROLE_LABELS
 
 

@@ -18,6 +18,7 @@ from actors.project.messages import CreateProject
 from actors.runtime import ActorSystem
 from server.app import ActorDeps, arq_settings
 from server.config import Settings
+from server.keystore import KeyRing
 from server.seed import USERS, stable_id
 from server.services import EmbeddedRedis
 
@@ -39,7 +40,7 @@ async def test_a_project_created_while_redis_refuses_jobs_gets_its_archive_job_o
 ):
     own = settings.model_copy(update={"redis_url": own_redis.url})
     arq = await create_pool(arq_settings(own_redis.url, own), default_queue_name=own.arq_queue)
-    system = ActorSystem(ActorDeps(pool=pool, arq=arq, settings=own))
+    system = ActorSystem(ActorDeps(pool=pool, arq=arq, settings=own, keys=KeyRing(own.keys_path)))
     system.register(ProjectActor)
     owner = next(u for u in USERS if u.login == "pujiang")
     project_id = uuid.uuid4()

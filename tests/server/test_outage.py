@@ -142,7 +142,8 @@ def test_an_embedded_postgresql_is_started_on_demand_and_readyz_waits_for_migrat
             seeded = _cli(embedded_pg_env, "seed")
             assert seeded.returncode == 0, seeded.stderr
             assert client.get("/readyz").status_code == 200
-            assert client.post("/api/v1/dev/login", json={"login": "pujiang"}).status_code == 200
+            logged_in = client.post("/api/v1/dev/login", json={"login": "pujiang"})
+            client.headers["x-csrf-token"] = logged_in.json()["csrf_token"]
             before = client.get("/api/v1/projects").json()["items"]
             assert {p["code"] for p in before} >= {"2026-310115-47-01-000123"}
 

@@ -17,6 +17,7 @@ async def login(base_url: str, login_name: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=base_url, timeout=10)
     response = await client.post("/api/v1/dev/login", json={"login": login_name})
     assert response.status_code == 200, response.text
+    client.headers["x-csrf-token"] = response.json()["csrf_token"]  # as the pages' common.js does
     return client
 
 
@@ -24,8 +25,12 @@ def cookie_header(client: httpx.AsyncClient) -> dict[str, str]:
     return {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
 
 
-async def open_ws(ws_base: str, path: str, client: httpx.AsyncClient | None) -> ClientConnection:
+async def open_ws(
+    ws_base: str, path: str, client: httpx.AsyncClient | None, origin: str | None = None
+) -> ClientConnection:
     headers = cookie_header(client) if client is not None else {}
+    if origin is not None:
+        headers["Origin"] = origin
     return await connect(ws_base + path, additional_headers=headers, open_timeout=10)
 
 

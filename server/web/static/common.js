@@ -1,10 +1,12 @@
 // Shared page helpers: JSON requests with the platform's error format, and logout.
+const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+
 export async function postJson(url, body) {
   let response;
   try {
     response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-csrf-token": csrfToken },
       body: JSON.stringify(body ?? {}),
       credentials: "same-origin",
     });
