@@ -34,7 +34,7 @@ from server import db
 from server.config import Settings, get_settings
 from server.connections import redacted, resolve_urls
 from server.errors import DatabaseUnavailable, RedisUnavailable, TongbanError
-from server.identity.sessions import SIGNING_KEY, SessionStore
+from server.identity.context import open_identity
 from server.keystore import KeyRing
 from server.middleware import RequestContext, SecurityHeaders
 from server.openapi import openapi_document
@@ -64,12 +64,13 @@ class ActorDeps:
 def route_table() -> RouteTable:
     from server.audit.routes import ROUTES as audit
     from server.health import ROUTES as health
+    from server.identity.admin_routes import ROUTES as identity_admin
     from server.identity.routes import ROUTES as identity
     from server.projects.routes import ROUTES as projects
     from server.web.pages import ROUTES as pages
 
     table = RouteTable()
-    for part in (health, identity, projects, audit, pages):
+    for part in (health, identity, identity_admin, projects, audit, pages):
         table.extend(part)
     return table
 
@@ -117,21 +118,24 @@ async def open_runtime(settings: Settings) -> Runtime:
         ActorDeps(pool=pool, arq=arq, settings=settings, keys=keys), transient=(*DB_DOWN, RedisError)
     )
     actors.register(ProjectActor)
-    sessions = SessionStore(
-        redis,
-        settings.redis_prefix,
-        keys.key(SIGNING_KEY),
-        settings.session_ttl_s,
-        settings.session_absolute_s,
-    )
-    return Runtime(settings, pool, redis, arq, actors, urls.database, urls.redis, keys, sessions)
+    try:
+        parts = await open_identity(settings, pool, redis, keys)
+    except (*DB_DOWN, RedisError) as exc:
+        await close_connections(pool, redis, arq)
+        raise StartupError(f"could not load the permission table: {exc}") from exc
+    return Runtime(settings, pool, redis, arq, actors, urls.database, urls.redis, keys, parts)
+
+
+async def close_connections(pool: Any, redis: Redis, arq: ArqRedis) -> None:
+    await arq.aclose()
+    await redis.aclose()
+    await pool.close()
 
 
 async def close_runtime(rt: Runtime) -> None:
     await rt.actors.stop()
-    await rt.arq.aclose()
-    await rt.redis.aclose()
-    await rt.pool.close()
+    await rt.identity_parts.aclose()
+    await close_connections(rt.pool, rt.redis, rt.arq)
 
 
 @contextlib.asynccontextmanager

@@ -18,10 +18,6 @@ from server.config import Settings, get_settings
 from server.connections import Urls, redacted, resolve_urls
 from server.logging import setup_logging
 
-DEMO_PASSWORDLESS_NOTE = (
-    "demo login: open the URL, pick an account on the 登录 page (no password until the identity issue)"
-)
-
 
 def _fail(message: str, code: int = 2) -> int:
     print(f"error: {message}", file=sys.stderr)
@@ -121,7 +117,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import close_runtime, open_runtime
-    from server.seed import seed_accounts, seed_projects
+    from server.seed import demo_password, seed_accounts, seed_projects
 
     urls = _resolved(settings)
     if isinstance(urls, int):
@@ -132,7 +128,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
         rt = await open_runtime(settings)
         try:
             async with rt.pool.acquire() as conn:
-                await seed_accounts(conn)
+                await seed_accounts(conn, rt.identity.pii, rt.identity.acl_key, demo_password(settings))
             return await seed_projects(rt.pool, rt.actors, settings.ask_timeout_s)
         finally:
             await close_runtime(rt)
@@ -216,7 +212,7 @@ def _ready(url: str) -> bool:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Everything `make run` promises: services, migrations, demo data, web server and worker."""
-    from server.seed import USERS
+    from server.seed import USERS, demo_password
     from server.services import ensure_services, stop_services
 
     started: tuple[str, ...] = ()
@@ -251,9 +247,13 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         url = f"http://{settings.host}:{settings.port}/"
         while not stopping and not _ready(url) and all(c.poll() is None for c in children):
             time.sleep(0.2)
-        print(f"\ntongban is running at {url}\n{DEMO_PASSWORDLESS_NOTE}:", flush=True)
+        password = demo_password(settings)
+        print(f"\ntongban is running at {url}", flush=True)
+        print(
+            f"demo accounts (password {password}; SMS login: the demo inbox on the 登录 page shows the code):"
+        )
         for user in USERS:
-            print(f"  {user.login:<10} {user.display_name} ({user.role})", flush=True)
+            print(f"  {user.login:<14} {user.display_name} ({user.role}, {user.phone})", flush=True)
         print("Ctrl-C stops everything this command started.\n", flush=True)
         while not stopping:
             dead = [c for c in children if c.poll() is not None]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,8 +50,28 @@ class Settings(BaseSettings):
     session_absolute_s: int = Field(
         default=12 * 3600, description="Longest life of a login session however active (ASVS 7.3.2)."
     )
-    dev_login: bool = Field(
-        default=True, description="Allow the demo login (replaced by the identity module)."
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins of one name before it locks (等保)."
+    )
+    login_lock_s: int = Field(default=15 * 60, ge=1, description="How long a name stays locked after them.")
+    password_policy: Literal["mlps_level2", "asvs_l2"] = Field(
+        default="mlps_level2",
+        description="Password rules: 等保 level 2 (8+ chars, 3 classes, 90-day age, no reuse of 5) or ASVS L2.",
+    )
+    pii_key_version: int = Field(
+        default=1, ge=1, description="SM4 key `pii-<n>` new personal data is sealed with."
+    )
+    sms_provider: Literal["dev", "http"] = Field(
+        default="dev",
+        description="`dev`: SMS kept in Redis for the demo inbox, never sent; `http`: the gateway.",
+    )
+    sms_gateway_url: str | None = Field(default=None, description="SMS gateway endpoint (sms_provider=http).")
+    sms_gateway_app_key: str | None = Field(default=None, description="SMS gateway app key.")
+    sms_gateway_secret: SecretStr | None = Field(default=None, description="SMS gateway signing secret.")
+    sms_timeout_s: float = Field(default=3.0, description="Time limit of one request to the SMS gateway.")
+    sms_max_attempts: int = Field(default=3, ge=1, description="Most tries of one SMS (5xx, timeouts only).")
+    demo_password: SecretStr | None = Field(
+        default=None, description="Password of the demo accounts. Unset: one is made and kept in `var_dir`."
     )
     log_level: str = Field(default="INFO", description="Logging level.")
     log_json: bool = Field(default=True, description="Log one JSON object per line (false: plain text).")

@@ -14,6 +14,7 @@ import json
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from actors.events import Event
 from actors.runtime import ActorRef
 from server.config import Settings
 from server.errors import TongbanError
@@ -41,6 +42,7 @@ async def stream_actor(websocket: WebSocket, ref: ActorRef, since: int | None, s
     sub = subscribed.subscription
     await websocket.accept()
     reader = asyncio.create_task(_drain_client(websocket), name="ws-reader")
+    next_event: asyncio.Task[Event | None] | None = None
     try:
         if subscribed.snapshot is not None:
             await websocket.send_text(
@@ -52,16 +54,18 @@ async def stream_actor(websocket: WebSocket, ref: ActorRef, since: int | None, s
         for missed in subscribed.missed or []:
             await websocket.send_text(missed.model_dump_json())
         while not reader.done():
-            next_event = asyncio.create_task(sub.next())
+            # The pending `next()` is kept across heartbeats: cancelling it could drop an event it had
+            # already taken off the queue.
+            next_event = next_event or asyncio.create_task(sub.next())
             await asyncio.wait(
                 {next_event, reader}, timeout=settings.ws_heartbeat_s, return_when=asyncio.FIRST_COMPLETED
             )
             if not next_event.done():
-                next_event.cancel()
                 if not reader.done():
                     await websocket.send_text('{"type":"ping"}')
                 continue
             event = next_event.result()
+            next_event = None
             if event is None:
                 if sub.lagging:
                     await websocket.close(code=CLOSE_LAGGING, reason="lagging")
@@ -73,6 +77,8 @@ async def stream_actor(websocket: WebSocket, ref: ActorRef, since: int | None, s
         return  # the client went away while we were sending
     finally:
         ref.unsubscribe(sub)
+        if next_event is not None:
+            next_event.cancel()
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
             await reader

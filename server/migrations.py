@@ -7,6 +7,7 @@ Must not: run down-migrations, skip a changed file, or apply anything outside a 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -75,9 +76,15 @@ def _check_applied(applied: list[asyncpg.Record], files: list[Migration]) -> Non
             )
 
 
-async def pending_migrations(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+@functools.cache
+def _packaged() -> list[Migration]:
+    """The migrations shipped with this code: read once (they cannot change while it runs)."""
+    return load_migrations(MIGRATIONS_DIR)
+
+
+async def pending_migrations(conn: asyncpg.Connection, directory: Path | None = None) -> list[Migration]:
     """Migrations not yet applied; raises `MigrationError` when an applied one has changed."""
-    files = load_migrations(directory)
+    files = _packaged() if directory is None else load_migrations(directory)
     has_ledger = await conn.fetchval("SELECT to_regclass('schema_migration') IS NOT NULL")
     applied = await conn.fetch(APPLIED) if has_ledger else []
     _check_applied(applied, files)
@@ -85,7 +92,7 @@ async def pending_migrations(conn: asyncpg.Connection, directory: Path = MIGRATI
     return [m for m in files if m.version not in done]
 
 
-async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+async def migrate(conn: asyncpg.Connection, directory: Path | None = None) -> list[Migration]:
     """Apply every pending migration, each in its own transaction. Returns what was applied."""
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     try:

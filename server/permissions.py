@@ -42,11 +42,24 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "designer": frozenset({"project.read"}),
     "bid_expert": frozenset(),
     "bid_admin": frozenset(),
-    "admin": frozenset({"project.create", "project.read", "project.read_any", "audit.read"}),
+    # 三权分立 (等保): the system administrator manages accounts and grants but does not read the audit
+    # log; the auditor reads it and changes nothing.
+    "admin": frozenset(
+        {"project.create", "project.read", "project.read_any", "user.manage", "permission.manage"}
+    ),
     "auditor": frozenset({"project.read", "project.read_any", "audit.read"}),
 }
 
-PERMISSIONS: Final[frozenset[str]] = frozenset().union(*ROLE_PERMISSIONS.values()) | {PUBLIC, AUTHENTICATED}
+PERMISSION_LABELS: Final[dict[str, str]] = {
+    "project.create": "登记项目",
+    "project.read": "查看本单位项目",
+    "project.read_any": "查看全部项目",
+    "audit.read": "查询审计日志",
+    "user.manage": "管理用户账号",
+    "permission.manage": "管理角色权限",
+}
+
+PERMISSIONS: Final[frozenset[str]] = frozenset(PERMISSION_LABELS) | {PUBLIC, AUTHENTICATED}
 
 
 def role_has(role: str | None, permission: str) -> bool:

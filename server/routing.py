@@ -34,7 +34,7 @@ from server.errors import (
 )
 from server.identity.models import CurrentUser
 from server.identity.sessions import COOKIE, CSRF_HEADER, Session, apply_session_cookie
-from server.permissions import PERMISSIONS, PUBLIC, role_has
+from server.permissions import PERMISSIONS, PUBLIC
 from server.runtime import runtime
 from server.web.templating import error_page
 
@@ -112,6 +112,13 @@ async def current_user(conn: HTTPConnection) -> CurrentUser | None:
     return session.user if session else None
 
 
+async def holds(conn: HTTPConnection, permission: str) -> bool:
+    """Whether the caller's role holds `permission` in the verified permission table."""
+    user = await current_user(conn)
+    table = await runtime(conn).acl.table()
+    return table.role_has(user.role if user else None, permission)
+
+
 def check_csrf(request: Request, session: Session) -> None:
     """A cookie-authenticated request that changes state must echo its session's CSRF token."""
     if request.method in SAFE_METHODS:
@@ -128,7 +135,7 @@ async def authorize(conn: HTTPConnection, permission: str) -> CurrentUser | None
     session = await current_session(conn)
     if session is None:
         raise Unauthenticated()
-    if not role_has(session.user.role, permission):
+    if not await holds(conn, permission):
         raise Forbidden()
     if isinstance(conn, Request):
         check_csrf(conn, session)

@@ -16,7 +16,11 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from actors.runtime import ActorSystem
+    from clients.sms.client import DevSmsProvider
     from server.config import Settings
+    from server.identity.acl import PermissionCache
+    from server.identity.context import IdentityParts
+    from server.identity.service import Identity
     from server.identity.sessions import SessionStore
     from server.keystore import KeyRing
 
@@ -31,7 +35,23 @@ class Runtime:
     database_url: str
     redis_url: str
     keys: KeyRing
-    sessions: SessionStore
+    identity_parts: IdentityParts
+
+    @property
+    def identity(self) -> Identity:
+        return self.identity_parts.identity
+
+    @property
+    def sessions(self) -> SessionStore:
+        return self.identity_parts.sessions
+
+    @property
+    def acl(self) -> PermissionCache:
+        return self.identity_parts.acl
+
+    @property
+    def dev_sms(self) -> DevSmsProvider | None:
+        return self.identity_parts.dev_sms
 
 
 def runtime(conn: HTTPConnection) -> Runtime:

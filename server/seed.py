@@ -1,11 +1,12 @@
 """Demo data: departments, enterprises, a design unit, one account per role, and projects in
 flight. Idempotent: running it again changes nothing. Projects are registered through the project
 actor, exactly as a user's request would, so their journals and archive jobs are real.
-Must not: run against a production database (the demo login it enables is for development).
+Must not: run against a production database (its accounts share one demo password).
 """
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -13,21 +14,25 @@ from typing import Any
 from actors.project.actor import project_address
 from actors.project.messages import CreateProject
 from actors.runtime import ActorSystem
+from server.config import Settings
+from server.identity import users
+from server.identity.passwords import hash_password_async
+from server.identity.pii import Pii
 
 _NS = uuid.UUID("8f7c1f2e-4a57-4f59-9a55-2f2d3c7b9e10")
 
-ORGANIZATIONS: tuple[tuple[str, str, str], ...] = (
-    # (code, kind, name)
-    ("DEPT-ZJW", "department", "上海市住房和城乡建设管理委员会"),
-    ("DEPT-GHZY", "department", "上海市规划和自然资源局"),
-    ("DEPT-SW", "department", "上海市水务局"),
-    ("DEPT-LHSR", "department", "上海市绿化和市容管理局"),
-    ("DEPT-XF", "department", "上海市消防救援总队"),
-    ("DEPT-JT", "department", "上海市交通委员会"),
-    ("DEPT-MF", "department", "上海市民防办公室"),
-    ("91310115MA1K4AB12X", "enterprise", "上海浦江置业有限公司"),
-    ("91310104MA1FR3CD7Y", "enterprise", "上海申城城市建设发展有限公司"),
-    ("91310000132201234K", "design_unit", "华东建筑设计研究院有限公司"),
+ORGANIZATIONS: tuple[tuple[str, str, str, str | None], ...] = (
+    # (code, kind, name, 统一社会信用代码); the code is our own stable key
+    ("DEPT-ZJW", "department", "上海市住房和城乡建设管理委员会", None),
+    ("DEPT-GHZY", "department", "上海市规划和自然资源局", None),
+    ("DEPT-SW", "department", "上海市水务局", None),
+    ("DEPT-LHSR", "department", "上海市绿化和市容管理局", None),
+    ("DEPT-XF", "department", "上海市消防救援总队", None),
+    ("DEPT-JT", "department", "上海市交通委员会", None),
+    ("DEPT-MF", "department", "上海市民防办公室", None),
+    ("91310115MA1K4AB12X", "enterprise", "上海浦江置业有限公司", "91310115MA1K4AB146"),
+    ("91310104MA1FR3CD7Y", "enterprise", "上海申城城市建设发展有限公司", "91310104MA1FR3CD0K"),
+    ("91310000132201234K", "design_unit", "华东建筑设计研究院有限公司", "913100001322012341"),
 )
 
 
@@ -37,19 +42,20 @@ class DemoUser:
     display_name: str
     org_code: str
     role: str
+    phone: str
 
 
 USERS: tuple[DemoUser, ...] = (
-    DemoUser("pujiang", "张敏", "91310115MA1K4AB12X", "applicant"),
-    DemoUser("pujiang_agent", "刘洋", "91310115MA1K4AB12X", "agent"),
-    DemoUser("shencheng", "王磊", "91310104MA1FR3CD7Y", "applicant"),
-    DemoUser("zhujian", "李强", "DEPT-ZJW", "reviewer"),
-    DemoUser("xiaofang", "陈静", "DEPT-XF", "reviewer"),
-    DemoUser("huadong", "赵伟", "91310000132201234K", "designer"),
-    DemoUser("expert", "周涛", "DEPT-ZJW", "bid_expert"),
-    DemoUser("bidadmin", "吴芳", "DEPT-ZJW", "bid_admin"),
-    DemoUser("admin", "系统管理员", "DEPT-ZJW", "admin"),
-    DemoUser("audit", "审计员", "DEPT-ZJW", "auditor"),
+    DemoUser("pujiang", "张敏", "91310115MA1K4AB12X", "applicant", "13900000001"),
+    DemoUser("pujiang_agent", "刘洋", "91310115MA1K4AB12X", "agent", "13900000002"),
+    DemoUser("shencheng", "王磊", "91310104MA1FR3CD7Y", "applicant", "13900000003"),
+    DemoUser("zhujian", "李强", "DEPT-ZJW", "reviewer", "13900000004"),
+    DemoUser("xiaofang", "陈静", "DEPT-XF", "reviewer", "13900000005"),
+    DemoUser("huadong", "赵伟", "91310000132201234K", "designer", "13900000006"),
+    DemoUser("expert", "周涛", "DEPT-ZJW", "bid_expert", "13900000007"),
+    DemoUser("bidadmin", "吴芳", "DEPT-ZJW", "bid_admin", "13900000008"),
+    DemoUser("admin", "系统管理员", "DEPT-ZJW", "admin", "13900000009"),
+    DemoUser("audit", "审计员", "DEPT-ZJW", "auditor", "13900000010"),
 )
 
 PROJECTS: tuple[tuple[str, str, str], ...] = (
@@ -60,31 +66,57 @@ PROJECTS: tuple[tuple[str, str, str], ...] = (
 )
 
 INSERT_ORG = """
-    INSERT INTO organization (id, kind, name, code) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (code) DO NOTHING"""
-INSERT_USER = """
-    INSERT INTO app_user (id, login, display_name, org_id, role) VALUES ($1, $2, $3, $4, $5)
-    ON CONFLICT (login) DO NOTHING"""
+    INSERT INTO organization (id, kind, name, code, credit_code) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (code) DO UPDATE SET credit_code = EXCLUDED.credit_code"""
 PROJECT_EXISTS = "SELECT 1 FROM project WHERE code = $1"
+# Rows written before accounts had credentials and MACs (migration 0003): the demo adopts its own.
+LEGACY_DEMO_USER = "SELECT 1 FROM app_user WHERE login = $1 AND acl_mac IS NULL"
+FORGET_LEGACY_USER = "UPDATE app_user SET login = login || '-legacy-' || id WHERE login = $1"
+DEMO_PASSWORD_FILE = "demo-password"
 
 
 def stable_id(kind: str, key: str) -> uuid.UUID:
     return uuid.uuid5(_NS, f"{kind}:{key}")
 
 
-async def seed_accounts(conn: Any) -> None:
+def demo_password(settings: Settings) -> str:
+    """The demo accounts' password: the configured one, or one made for this deployment and kept in
+    `var_dir` (mode 0600): a demo never ships a default password (等保 访问控制)."""
+    if settings.demo_password is not None:
+        return settings.demo_password.get_secret_value()
+    path = settings.var_path / DEMO_PASSWORD_FILE
+    if path.exists():
+        return path.read_text().strip()
+    password = f"Tb{secrets.randbelow(10**4):04d}-{secrets.token_hex(3)}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(password)
+    return password
+
+
+async def seed_accounts(conn: Any, pii: Pii, acl_key: bytes, password: str) -> int:
+    """Create the demo organisations and accounts that are missing; returns how many accounts were made."""
+    made = 0
     async with conn.transaction():
-        for code, kind, name in ORGANIZATIONS:
-            await conn.execute(INSERT_ORG, stable_id("org", code), kind, name, code)
-        for user in USERS:
-            await conn.execute(
-                INSERT_USER,
-                stable_id("user", user.login),
-                user.login,
-                user.display_name,
-                stable_id("org", user.org_code),
-                user.role,
-            )
+        for code, kind, name, credit_code in ORGANIZATIONS:
+            await conn.execute(INSERT_ORG, stable_id("org", code), kind, name, code, credit_code)
+    for user in USERS:
+        if await conn.fetchval(LEGACY_DEMO_USER, user.login):
+            await conn.execute(FORGET_LEGACY_USER, user.login)
+        if await users.find_by_login(conn, pii, acl_key, user.login):
+            continue
+        new = users.NewUser(
+            id=stable_id("user", user.login) if not await _id_taken(conn, user.login) else None,
+            login=user.login, name=user.display_name, org_id=stable_id("org", user.org_code), role=user.role,
+            phone=user.phone, password_hash=await hash_password_async(password),
+        )  # fmt: skip
+        await users.create_user(conn, pii, acl_key, new)
+        made += 1
+    return made
+
+
+async def _id_taken(conn: Any, login: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM app_user WHERE id = $1", stable_id("user", login)))
 
 
 async def seed_projects(pool: Any, actors: ActorSystem, timeout_s: float) -> int:

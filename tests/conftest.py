@@ -17,10 +17,13 @@ from redis.asyncio import Redis
 from server import db
 from server.config import Settings
 from server.connections import Urls
+from server.identity.acl import ACL_KEY
+from server.identity.pii import Pii
+from server.keystore import KeyRing
 from server.migrations import migrate
 from server.seed import seed_accounts
 from server.services import ensure_services, stop_services
-from tests.support.clients import login
+from tests.support.clients import DEMO_PASSWORD, login
 from tests.support.processes import Child, ServerChild, start_server, start_worker
 
 SESSION = uuid.uuid4().hex[:10]
@@ -50,13 +53,13 @@ def service_urls() -> Iterator[Urls]:
     stop_services(configured.var_path, found.started)
 
 
-async def _prepare_database(server_url: str, name: str) -> str:
+async def _prepare_database(server_url: str, name: str, keys: KeyRing) -> str:
     await db.ensure_database(server_url, name)
     url = db.with_database(server_url, name)
     conn = await db.connect(url)
     try:
         await migrate(conn)
-        await seed_accounts(conn)
+        await seed_accounts(conn, Pii(keys), keys.key(ACL_KEY), DEMO_PASSWORD)
     finally:
         await conn.close()
     return url
@@ -72,9 +75,9 @@ async def _drop_redis_prefix(url: str, prefix: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(service_urls: Urls) -> Iterator[str]:
+def database_url(service_urls: Urls, var_dir: Path) -> Iterator[str]:
     name = f"tongban_test_{SESSION}"
-    url = asyncio.run(_prepare_database(service_urls.database, name))
+    url = asyncio.run(_prepare_database(service_urls.database, name, KeyRing(var_dir / "keys")))
     yield url
     asyncio.run(db.drop_database(service_urls.database, name))
 
@@ -107,6 +110,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "TONGBAN_VAR_DIR": str(settings.var_dir),
         "TONGBAN_LOG_JSON": "true",
         "TONGBAN_WS_HEARTBEAT_S": str(settings.ws_heartbeat_s),
+        "TONGBAN_DEMO_PASSWORD": DEMO_PASSWORD,
     }
 
 

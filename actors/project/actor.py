@@ -19,6 +19,8 @@ from actors.events import Address
 from actors.project.messages import CreateProject, GetProject, RecordArchiveOpened, RequestArchive
 from actors.project.state import ARCHIVE_OPENED, CREATED, ProjectState, apply
 from actors.runtime import Actor
+from server.audit import service as audit
+from server.audit.models import AuditRecord
 from server.errors import Conflict, NotFound
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,11 @@ class ProjectActor(Actor):
                     INSERT_PROJECT, self.address.id, msg.code, msg.name, msg.owner_org_id, msg.created_by
                 )
                 event = await journal.append(conn, self.address, self.seq + 1, CREATED, data)
+                record = AuditRecord(
+                    action="project.create", actor_id=msg.created_by, actor_login=msg.actor_login,
+                    org_id=msg.owner_org_id, ip=msg.ip, target=str(self.address), detail={"code": msg.code},
+                )  # fmt: skip
+                await self._audit(conn, record)
         except asyncpg.UniqueViolationError as exc:
             raise Conflict(f"项目代码 {msg.code} 已被登记") from exc
         self.state = apply(self.state, event)
@@ -92,6 +99,9 @@ class ProjectActor(Actor):
         logger.info("project.created", extra={"project_id": str(self.address.id)})
         await self._request_archive()
         return self.state
+
+    async def _audit(self, conn: Any, record: AuditRecord) -> None:
+        await audit.append(conn, self.deps.keys.key(audit.AUDIT_KEY), record)
 
     async def _request_archive(self, attempt: int = 0) -> None:
         project_id = str(self.address.id)
@@ -122,6 +132,10 @@ class ProjectActor(Actor):
                 ARCHIVE_OPENED,
                 {"archive_no": msg.archive_no, "job_id": msg.job_id},
             )
+            record = AuditRecord(
+                action="project.archive_open", target=str(self.address), detail={"archive_no": msg.archive_no}
+            )
+            await self._audit(conn, record)
         self.state = apply(self.state, event)
         self.publish(event)
         logger.info("project.archive_opened", extra={"project_id": str(self.address.id)})

@@ -16,6 +16,8 @@ class CreateProject(BaseModel):
     name: str
     owner_org_id: UUID
     created_by: UUID
+    actor_login: str | None = None  # for the audit entry
+    ip: str | None = None
 
 
 class RecordArchiveOpened(BaseModel):

@@ -185,7 +185,8 @@ def password_expired(policy: PasswordPolicy, changed_at: datetime, now: datetime
 
 def character_classes(password: str) -> int:
     """How many of the 4 classes appear: ASCII upper case, ASCII lower case, ASCII digits, and anything
-    else (punctuation, spaces, Chinese characters) as special characters."""
+    else (punctuation, spaces, Chinese characters) as special characters, after NFKC normalisation."""
+    password = _normal(password)
     upper = any("A" <= c <= "Z" for c in password)
     lower = any("a" <= c <= "z" for c in password)
     digit = any("0" <= c <= "9" for c in password)

@@ -11,15 +11,13 @@ from uuid import UUID
 
 from server.errors import NotFound
 from server.identity.models import CurrentUser
-from server.permissions import role_has
 from server.projects import sql
 
-
-def sees_every_project(user: CurrentUser) -> bool:
-    return role_has(user.role, "project.read_any")
+READ_ANY = "project.read_any"  # the permission that lifts the own-organisation restriction
 
 
-async def access_project(conn: Any, user: CurrentUser, project_id: UUID) -> None:
+async def access_project(conn: Any, user: CurrentUser, project_id: UUID, *, read_any: bool) -> None:
+    """`read_any`: whether the user's role holds `READ_ANY` (the caller asks the permission table)."""
     owner = await conn.fetchval(sql.PROJECT_OWNER, project_id)
-    if owner is None or not (sees_every_project(user) or owner == user.org_id):
+    if owner is None or not (read_any or owner == user.org_id):
         raise NotFound("项目不存在或无权查看")

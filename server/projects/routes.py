@@ -13,10 +13,10 @@ from actors.project.messages import CreateProject, GetProject
 from actors.project.state import ProjectState
 from server.errors import BadRequest, NotFound
 from server.live import stream_actor
-from server.projects.access import access_project
+from server.projects.access import READ_ANY, access_project
 from server.projects.models import ProjectIn, ProjectList, ProjectOut
 from server.projects.service import list_projects
-from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, reject, require_user
+from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, holds, reject, require_user
 from server.runtime import runtime
 
 
@@ -38,7 +38,7 @@ async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
 async def get_projects(request: Request) -> ProjectList:
     user = require_user(request)
     async with runtime(request).pool.acquire() as conn:
-        return ProjectList(items=await list_projects(conn, user))
+        return ProjectList(items=await list_projects(conn, user, read_any=await holds(request, READ_ANY)))
 
 
 async def get_project(request: Request) -> ProjectOut:
@@ -46,7 +46,7 @@ async def get_project(request: Request) -> ProjectOut:
     rt = runtime(request)
     project_id: UUID = request.path_params["project_id"]
     async with rt.pool.acquire() as conn:
-        await access_project(conn, user, project_id)
+        await access_project(conn, user, project_id, read_any=await holds(request, READ_ANY))
     state = await rt.actors.ref(project_address(project_id)).ask(GetProject(), rt.settings.ask_timeout_s)
     return _out(state)
 
@@ -68,7 +68,7 @@ async def project_events(websocket: WebSocket) -> None:
     try:
         since = _since(since_text)
         async with rt.pool.acquire() as conn:
-            await access_project(conn, user, project_id)
+            await access_project(conn, user, project_id, read_any=await holds(websocket, READ_ANY))
     except (BadRequest, NotFound) as exc:
         await reject(websocket, exc)
         return

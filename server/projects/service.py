@@ -9,12 +9,14 @@ from typing import Any
 
 from server.identity.models import CurrentUser
 from server.projects import sql
-from server.projects.access import sees_every_project
 from server.projects.models import ProjectRow
 
 LIST_LIMIT = 200
 
 
-async def list_projects(conn: Any, user: CurrentUser) -> list[ProjectRow]:
-    rows = await conn.fetch(sql.LIST_VISIBLE, sees_every_project(user), user.org_id, LIST_LIMIT)
+async def list_projects(conn: Any, user: CurrentUser, *, read_any: bool) -> list[ProjectRow]:
+    if read_any:
+        rows = await conn.fetch(sql.LIST_ALL, LIST_LIMIT)
+    else:
+        rows = await conn.fetch(sql.LIST_OF_ORG, LIST_LIMIT, user.org_id)
     return [ProjectRow.model_validate(dict(r)) for r in rows]

@@ -2,14 +2,17 @@
 
 PROJECT_OWNER = "SELECT owner_org_id FROM project WHERE id = $1"
 
-LIST_VISIBLE = """
+# Two statements, not one with "$1 OR owner = $2": a shared generic plan would scan for everyone.
+_LIST = """
     SELECT p.id, p.code, p.name, o.name AS owner_org_name, p.created_at, a.archive_no
     FROM project p
     JOIN organization o ON o.id = p.owner_org_id
     LEFT JOIN project_archive a ON a.project_id = p.id
-    WHERE $1::boolean OR p.owner_org_id = $2
+    {where}
     ORDER BY p.created_at DESC, p.id
-    LIMIT $3"""
+    LIMIT $1"""
+LIST_ALL = _LIST.format(where="")
+LIST_OF_ORG = _LIST.format(where="WHERE p.owner_org_id = $2")
 
 LOCK_PROJECT = "SELECT id, code, name FROM project WHERE id = $1 FOR NO KEY UPDATE"
 

@@ -160,7 +160,7 @@ async def test_logins_and_project_registration_are_in_the_audit_log_for_auditors
 
 
 async def test_a_failed_login_is_audited_as_a_failure(anonymous, as_user):
-    await anonymous.post("/api/v1/dev/login", json={"login": "intruder"})
+    await anonymous.post("/api/v1/login", json={"login": "intruder", "password": "guess-1234"})
     auditor = await as_user("audit")
     items = (await auditor.get("/api/v1/audit", params={"actor": "intruder"})).json()["items"]
     assert [(e["action"], e["outcome"]) for e in items][:1] == [("identity.login", "failure")]

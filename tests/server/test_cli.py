@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.clients import DEMO_PASSWORD
 from tests.support.processes import free_port
 
 BANNER_TIMEOUT_S = 90.0
@@ -53,7 +54,10 @@ def test_run_starts_server_and_worker_prints_the_url_and_logins_and_ctrl_c_stops
         assert "zhujian" in output
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             assert client.get("/readyz").status_code == 200  # the banner comes only once it is ready
-            assert client.post("/api/v1/dev/login", json={"login": "pujiang"}).status_code == 200
+            assert (
+                client.post("/api/v1/login", json={"login": "pujiang", "password": DEMO_PASSWORD}).status_code
+                == 200
+            )
             codes = {p["code"] for p in client.get("/api/v1/projects").json()["items"]}
             assert "2026-310115-47-01-000123" in codes  # demo data was seeded
         proc.send_signal(signal.SIGINT)

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from server.services import EmbeddedPostgres, EmbeddedRedis
+from tests.support.clients import DEMO_PASSWORD
 from tests.support.processes import ServerChild, free_port, start_server
 
 RECOVERY_TIMEOUT_S = 20.0
@@ -73,7 +74,10 @@ def test_redis_going_away_makes_readyz_and_requests_503_and_its_return_heals_bot
     server_on_own_redis: ServerChild, own_redis: EmbeddedRedis
 ):
     with httpx.Client(base_url=server_on_own_redis.url, timeout=10) as client:
-        assert client.post("/api/v1/dev/login", json={"login": "pujiang"}).status_code == 200
+        assert (
+            client.post("/api/v1/login", json={"login": "pujiang", "password": DEMO_PASSWORD}).status_code
+            == 200
+        )
         assert client.get("/readyz").status_code == 200
 
         own_redis.stop()
@@ -142,7 +146,7 @@ def test_an_embedded_postgresql_is_started_on_demand_and_readyz_waits_for_migrat
             seeded = _cli(embedded_pg_env, "seed")
             assert seeded.returncode == 0, seeded.stderr
             assert client.get("/readyz").status_code == 200
-            logged_in = client.post("/api/v1/dev/login", json={"login": "pujiang"})
+            logged_in = client.post("/api/v1/login", json={"login": "pujiang", "password": DEMO_PASSWORD})
             client.headers["x-csrf-token"] = logged_in.json()["csrf_token"]
             before = client.get("/api/v1/projects").json()["items"]
             assert {p["code"] for p in before} >= {"2026-310115-47-01-000123"}

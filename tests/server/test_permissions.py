@@ -5,6 +5,7 @@ accident."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
 import pytest
@@ -12,17 +13,42 @@ import pytest
 from server.app import route_table
 from server.permissions import AUTHENTICATED, PERMISSIONS, PUBLIC, ROLES, role_has
 from server.routing import ApiRoute
-from server.seed import USERS
+from server.seed import USERS, stable_id
 from tests.conftest import unique_code
+from tests.support.clients import DEMO_PASSWORD
 
 TABLE = route_table()
 LOGIN_OF_ROLE = {u.role: u.login for u in USERS}
+PUJIANG = next(u for u in USERS if u.login == "pujiang")
+# Routes that end or replace the caller's own session: walking them would log the walker out.
+SESSION_CHANGING = {
+    "/api/v1/login", "/api/v1/login/sms", "/api/v1/logout", "/api/v1/logout/everywhere", "/api/v1/account/password",
+}  # fmt: skip
 
 # A valid body for every API route that takes one; a new route without an entry fails this suite.
 BODIES = {
     ("POST", "/api/v1/projects"): lambda: {"code": unique_code(), "name": "权限测试项目"},
-    ("POST", "/api/v1/dev/login"): lambda: {"login": "pujiang"},
+    ("POST", "/api/v1/login"): lambda: {"login": "pujiang", "password": DEMO_PASSWORD},
+    ("POST", "/api/v1/login/sms/code"): lambda: {"phone": "13955550000"},
+    ("POST", "/api/v1/login/sms"): lambda: {"phone": "13955550000", "code": "000000"},
+    ("POST", "/api/v1/account/password"): lambda: {"current_password": DEMO_PASSWORD, "new_password": "x"},
+    ("POST", "/api/v1/account/phone/code"): lambda: {
+        "new_phone": f"1375555{uuid.uuid4().int % 10**4:04d}",
+        "password": DEMO_PASSWORD,
+    },
+    ("POST", "/api/v1/account/phone"): lambda: {"new_phone": "13755550000", "code": "000000"},
+    ("POST", "/api/v1/admin/users"): lambda: {
+        "login": f"walk{uuid.uuid4().hex[:8]}",
+        "name": "走查用户",
+        "org_id": str(stable_id("org", PUJIANG.org_code)),
+        "role": "applicant",
+        "password": "Walk-9-password",
+    },
+    ("PATCH", "/api/v1/admin/users/{user_id:uuid}"): lambda: {"status": "active"},
 }
+QUERIES = {("GET", "/api/v1/dev/sms"): {"phone": "13900000001"}}
+# Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found.
+PATH = {"user_id:uuid": str(stable_id("user", "pujiang")), "role": "bid_expert", "permission": "project.read"}
 
 
 def test_every_role_has_a_demo_account_and_every_route_names_a_known_permission():
@@ -31,19 +57,25 @@ def test_every_role_has_a_demo_account_and_every_route_names_a_known_permission(
         assert route.permission in PERMISSIONS, route.path
 
 
-def test_every_api_route_that_takes_a_body_has_a_sample_body_here():
+def test_every_api_route_that_takes_a_body_or_query_has_a_sample_here():
     assert {(r.method, r.path) for r in TABLE.api if r.body is not None} <= set(BODIES)
+    required = {
+        (r.method, r.path) for r in TABLE.api if r.query and r.query.model_json_schema().get("required")
+    }
+    assert required <= set(QUERIES)
 
 
 def _concrete(path: str, project_id: str) -> str:
-    return re.sub(r"{project_id:uuid}", project_id, path)
+    values = {**PATH, "project_id:uuid": project_id}
+    return re.sub(r"{([^}]+)}", lambda m: values[m.group(1)], path)
 
 
 async def _call(client: httpx.AsyncClient, route: ApiRoute, project_id: str) -> httpx.Response:
     body = BODIES.get((route.method, route.path))
     return await client.request(
-        route.method, _concrete(route.path, project_id), json=body() if body else None
-    )
+        route.method, _concrete(route.path, project_id), json=body() if body else None,
+        params=QUERIES.get((route.method, route.path)),
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -57,11 +89,13 @@ async def project_id(as_user) -> str:
 async def test_each_api_route_admits_exactly_the_roles_holding_its_permission(role, server, project_id):
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         if role is not None:
-            logged_in = await client.post("/api/v1/dev/login", json={"login": LOGIN_OF_ROLE[role]})
+            logged_in = await client.post(
+                "/api/v1/login", json={"login": LOGIN_OF_ROLE[role], "password": DEMO_PASSWORD}
+            )
             client.headers["x-csrf-token"] = logged_in.json()["csrf_token"]
         for route in TABLE.api:
-            if route.path in ("/api/v1/dev/login", "/api/v1/logout", "/api/v1/logout/everywhere"):
-                continue  # they change the session itself; covered by the identity tests
+            if route.path in SESSION_CHANGING:
+                continue  # covered by the identity tests
             response = await _call(client, route, project_id)
             if route.permission == PUBLIC:
                 assert response.status_code not in (401, 403), (route.path, response.text)
@@ -80,7 +114,7 @@ async def test_each_page_admits_the_roles_holding_its_permission_and_sends_other
 ):
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         if role is not None:
-            await client.post("/api/v1/dev/login", json={"login": LOGIN_OF_ROLE[role]})
+            await client.post("/api/v1/login", json={"login": LOGIN_OF_ROLE[role], "password": DEMO_PASSWORD})
         for page in TABLE.pages:
             response = await client.get(_concrete(page.path, project_id))
             if page.permission == PUBLIC:
@@ -110,13 +144,7 @@ async def test_one_enterprise_never_sees_another_enterprises_project_but_reviewe
 
 async def test_the_session_cookie_is_http_only_and_same_site(server):
     async with httpx.AsyncClient(base_url=server.url) as client:
-        response = await client.post("/api/v1/dev/login", json={"login": "pujiang"})
+        response = await client.post("/api/v1/login", json={"login": "pujiang", "password": DEMO_PASSWORD})
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie
     assert "samesite=lax" in cookie
-
-
-async def test_an_unknown_demo_login_is_a_404_and_sets_no_cookie(anonymous):
-    response = await anonymous.post("/api/v1/dev/login", json={"login": "nobody"})
-    assert response.status_code == 404
-    assert "set-cookie" not in response.headers

@@ -14,7 +14,6 @@ from websockets.exceptions import ConnectionClosed
 from server.identity.sessions import COOKIE
 from tests.conftest import unique_code
 from tests.support.clients import next_frame, open_ws
-from tests.support.processes import start_server
 
 
 def _session_key(settings, client: httpx.AsyncClient) -> str:
@@ -127,13 +126,3 @@ async def test_a_websocket_opened_from_another_site_is_refused_even_with_the_coo
         assert (await next_frame(same_site))["type"] == "snapshot"
     finally:
         await same_site.close()
-
-
-def test_with_the_demo_login_switched_off_nobody_can_use_it(env, tmp_path):
-    child = start_server({**env, "TONGBAN_DEV_LOGIN": "false"}, tmp_path / "server.log")
-    try:
-        response = httpx.post(f"{child.url}/api/v1/dev/login", json={"login": "pujiang"})
-        assert (response.status_code, response.json()["error"]["code"]) == (403, "forbidden")
-        assert "set-cookie" not in response.headers
-    finally:
-        child.stop()

@@ -13,9 +13,12 @@ from websockets.asyncio.client import ClientConnection, connect
 FRAME_TIMEOUT_S = 10.0
 
 
-async def login(base_url: str, login_name: str) -> httpx.AsyncClient:
+DEMO_PASSWORD = "Tb-test-2026!"  # tests/conftest.py seeds the demo accounts with it
+
+
+async def login(base_url: str, login_name: str, password: str = DEMO_PASSWORD) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=base_url, timeout=10)
-    response = await client.post("/api/v1/dev/login", json={"login": login_name})
+    response = await client.post("/api/v1/login", json={"login": login_name, "password": password})
     assert response.status_code == 200, response.text
     client.headers["x-csrf-token"] = response.json()["csrf_token"]  # as the pages' common.js does
     return client

@@ -1,0 +1,156 @@
+"""A throwaway tongban stack for load tests: a fresh database on the configured (or embedded)
+PostgreSQL, its own Redis key prefix and var directory, and the real server and arq worker as
+subprocesses listening on 127.0.0.1 only. Everything is removed again when the block ends.
+
+Must not: touch the database, Redis keys or var directory of `make run` or of the test suite,
+listen on anything but 127.0.0.1, or outlive its `with` block (processes are stopped and the
+database dropped even on Ctrl-C or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import signal
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from redis.asyncio import Redis
+
+from server import db
+from server.config import Settings
+from server.connections import resolve_urls
+from server.migrations import migrate
+from server.seed import seed_accounts
+from tests.support.processes import Child, ServerChild, start_server, start_worker
+
+LOGIN = "pujiang"  # a demo applicant (seeded by `seed_accounts`): may create and read its own projects
+
+
+@dataclass
+class Stack:
+    server: ServerChild
+    env: dict[str, str]
+    var_dir: Path
+    database_url: str
+    redis_url: str
+    redis_prefix: str
+    workers: list[Child] = field(default_factory=list)
+
+    @property
+    def queue_key(self) -> str:
+        return f"{self.redis_prefix}arq:queue"
+
+    def start_worker(self) -> Child:
+        """Start one more arq worker; returns once it has connected and logged `worker.started`."""
+        log = self.var_dir / "logs" / f"worker-{len(self.workers) + 1}.log"
+        child = start_worker(self.env, log)
+        self.workers.append(child)
+        return child
+
+    def stop_workers(self) -> None:
+        while self.workers:
+            self.workers.pop().stop()
+
+    def log_problems(self, limit: int = 5) -> tuple[int, list[str]]:
+        """How many WARNING/ERROR lines the server and workers logged, and the first few of them."""
+        count, examples = 0, list[str]()
+        for log in sorted((self.var_dir / "logs").glob("*.log")):
+            for line in log.read_text(errors="replace").splitlines():
+                if '"level": "WARNING"' in line or '"level": "ERROR"' in line or "Traceback" in line:
+                    count += 1
+                    if len(examples) < limit:
+                        examples.append(f"{log.name}: {line[:300]}")
+        return count, examples
+
+    def log_tail(self, lines: int = 20) -> str:
+        parts = []
+        for log in sorted((self.var_dir / "logs").glob("*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {log.name} (last {len(tail)} lines)\n" + "\n".join(tail))
+        return "\n".join(parts)
+
+
+async def _prepare_database(server_url: str, name: str) -> str:
+    await db.ensure_database(server_url, name)
+    url = db.with_database(server_url, name)
+    conn = await db.connect(url)
+    try:
+        await migrate(conn)
+        await seed_accounts(conn)
+    finally:
+        await conn.close()
+    return url
+
+
+async def _drop_redis_prefix(url: str, prefix: str) -> int:
+    """Delete our keys, and arq's: arq keeps `arq:job:<job id>`, `arq:result:<job id>`... outside any
+    prefix, for up to a day; our job ids start with the queue name, which starts with our prefix."""
+    redis = Redis.from_url(url)
+    dropped = 0
+    try:
+        for pattern in (f"{prefix}*", f"arq:*:{prefix}*"):
+            async for key in redis.scan_iter(match=pattern, count=1000):
+                dropped += await redis.unlink(key)
+    finally:
+        await redis.aclose()
+    return dropped
+
+
+def _env(database_url: str, redis_url: str, prefix: str, var_dir: Path) -> dict[str, str]:
+    """The environment that points a child process at this stack (as `tests/conftest.py` does)."""
+    return {
+        "TONGBAN_DATABASE_URL": database_url,
+        "TONGBAN_REDIS_URL": redis_url,
+        "TONGBAN_REDIS_PREFIX": prefix,
+        "TONGBAN_VAR_DIR": str(var_dir),
+        "TONGBAN_LOG_JSON": "true",
+    }
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # SystemExit unwinds through the `finally` below, so a stopped run still cleans up after itself.
+    sys.exit(128 + signum)
+
+
+@contextlib.contextmanager
+def running_stack(tag: str, *, with_worker: bool = True) -> Iterator[Stack]:
+    """Server (and, unless told otherwise, one worker) on a fresh database named after `tag`."""
+    run_id = uuid.uuid4().hex[:10]
+    name = f"tongban_{tag}_{run_id}"
+    prefix = f"tb{tag}:{run_id}:"
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    urls = asyncio.run(resolve_urls(Settings()))
+    var_dir = Path(tempfile.mkdtemp(prefix=f"tongban-{tag}-"))
+    server: ServerChild | None = None
+    stack: Stack | None = None
+    print(f"stack: database {name}, redis prefix {prefix}, var {var_dir}", flush=True)
+    try:
+        database_url = asyncio.run(_prepare_database(urls.database, name))
+        env = _env(database_url, urls.redis, prefix, var_dir)
+        server = start_server(env, var_dir / "logs" / "server.log")
+        stack = Stack(server, env, var_dir, database_url, urls.redis, prefix)
+        if with_worker:
+            stack.start_worker()
+        print(f"stack: server {server.url} (pid {server.proc.pid})", flush=True)
+        yield stack
+    except Exception:  # a failure, not an interruption: show what the processes said
+        if stack is not None:
+            print(stack.log_tail(), file=sys.stderr, flush=True)
+        raise
+    finally:
+        if stack is not None:
+            stack.stop_workers()
+        if server is not None:
+            server.stop()
+        asyncio.run(db.drop_database(urls.database, name))
+        asyncio.run(_drop_redis_prefix(urls.redis, prefix))
+        shutil.rmtree(var_dir, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)
+        print(f"stack: stopped; dropped database {name} and redis prefix {prefix}", flush=True)
