@@ -13,10 +13,10 @@ from starlette.responses import RedirectResponse, Response
 from actors.project.actor import project_address
 from actors.project.messages import GetProject
 from server.identity.service import list_demo_accounts
-from server.permissions import PUBLIC, role_has
-from server.projects.access import access_project
+from server.permissions import PUBLIC
+from server.projects.access import READ_ANY, access_project
 from server.projects.service import list_projects
-from server.routing import PageRoute, RouteTable, current_user, require_user
+from server.routing import PageRoute, RouteTable, current_user, holds, require_user
 from server.runtime import runtime
 from server.web.templating import templates
 
@@ -46,11 +46,11 @@ async def login_page(request: Request) -> Response:
 async def projects_page(request: Request) -> Response:
     user = require_user(request)
     async with runtime(request).pool.acquire() as conn:
-        projects = await list_projects(conn, user)
+        projects = await list_projects(conn, user, read_any=await holds(request, READ_ANY))
     return templates.TemplateResponse(
         request,
         "projects.html",
-        {"user": user, "projects": projects, "can_create": role_has(user.role, "project.create")},
+        {"user": user, "projects": projects, "can_create": await holds(request, "project.create")},
     )
 
 
@@ -59,7 +59,7 @@ async def project_page(request: Request) -> Response:
     rt = runtime(request)
     project_id: UUID = request.path_params["project_id"]
     async with rt.pool.acquire() as conn:
-        await access_project(conn, user, project_id)
+        await access_project(conn, user, project_id, read_any=await holds(request, READ_ANY))
     state = await rt.actors.ref(project_address(project_id)).ask(GetProject(), rt.settings.ask_timeout_s)
     return templates.TemplateResponse(request, "project.html", {"user": user, "project": state.public()})
 
