@@ -44,6 +44,10 @@ class CsrfFailed(Forbidden):
     code, message = "csrf_failed", "页面已过期或请求来源不明，请刷新页面后重试"
 
 
+class TokenScope(Forbidden):
+    code, message = "token_scope", "该令牌无权执行此操作"
+
+
 class NotFound(TongbanError):
     status, code, message = 404, "not_found", "未找到该记录"
 

@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,13 +29,15 @@ from server.errors import (
     InvalidInput,
     MalformedJson,
     PayloadTooLarge,
+    TokenScope,
     TongbanError,
     Unauthenticated,
     UnsupportedMediaType,
 )
+from server.identity import tokens
 from server.identity.models import CurrentUser
 from server.identity.sessions import COOKIE, CSRF_HEADER, Session, apply_session_cookie
-from server.permissions import PERMISSIONS, PUBLIC
+from server.permissions import AUTHENTICATED, PERMISSIONS, PUBLIC
 from server.runtime import runtime
 from server.web.templating import error_page
 
@@ -100,11 +103,26 @@ async def current_session(conn: HTTPConnection) -> Session | None:
     if "session" in conn.scope.get("state", {}):
         cached: Session | None = conn.state.session
         return cached
-    cookie = conn.cookies.get(COOKIE)
-    session = await runtime(conn).sessions.find(cookie) if cookie else None
+    authorization = conn.headers.get("authorization", "")
+    if authorization.startswith("Bearer "):
+        session = await _token_session(conn, authorization.removeprefix("Bearer ").strip())
+    else:
+        cookie = conn.cookies.get(COOKIE)
+        session = await runtime(conn).sessions.find(cookie) if cookie else None
     conn.state.session = session
     conn.state.user = session.user if session else None
     return session
+
+
+async def _token_session(conn: HTTPConnection, text: str) -> Session | None:
+    identity = runtime(conn).identity
+    async with identity.pool.acquire() as db:
+        found = await tokens.authenticate(db, runtime(conn).keys.key(tokens.TOKEN_KEY), identity.pii,
+                                          identity.acl_key, text)  # fmt: skip
+    if found is None:
+        return None
+    user, scopes = found
+    return Session(user=user, csrf="", created_at=datetime.now(UTC), scopes=scopes)
 
 
 async def current_user(conn: HTTPConnection) -> CurrentUser | None:
@@ -137,7 +155,10 @@ async def authorize(conn: HTTPConnection, permission: str) -> CurrentUser | None
         raise Unauthenticated()
     if not await holds(conn, permission):
         raise Forbidden()
-    if isinstance(conn, Request):
+    if session.scopes is not None:  # an API token: no CSRF (no cookie), but only within its scopes
+        if permission != AUTHENTICATED and permission not in session.scopes:
+            raise TokenScope()
+    elif isinstance(conn, Request):
         check_csrf(conn, session)
     return session.user
 

@@ -36,6 +36,7 @@ class Session(BaseModel):
     user: CurrentUser
     csrf: str
     created_at: datetime
+    scopes: frozenset[str] | None = None  # an API token's scopes; None for a person's browser session
 
 
 def _utc_now() -> datetime:

@@ -45,10 +45,14 @@ BODIES = {
         "password": "Walk-9-password",
     },
     ("PATCH", "/api/v1/admin/users/{user_id:uuid}"): lambda: {"status": "active"},
+    ("POST", "/api/v1/account/tokens"): lambda: {"name": "走查", "scopes": ["no.such.permission"]},
 }
 QUERIES = {("GET", "/api/v1/dev/sms"): {"phone": "13900000001"}}
 # Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found.
-PATH = {"user_id:uuid": str(stable_id("user", "pujiang")), "role": "bid_expert", "permission": "project.read"}
+PATH = {
+    "user_id:uuid": str(stable_id("user", "pujiang")), "role": "bid_expert", "permission": "project.read",
+    "token_id:uuid": str(uuid.UUID(int=0)),
+}  # fmt: skip
 
 
 def test_every_role_has_a_demo_account_and_every_route_names_a_known_permission():
