@@ -166,6 +166,28 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(go())
 
 
+def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from server import db
+    from server.identity.pii import Pii
+    from server.identity.users import reseal_all
+    from server.keystore import KeyRing
+
+    urls = _resolved(settings)
+    if isinstance(urls, int):
+        return urls
+
+    async def go() -> int:
+        conn = await db.connect(urls.database)
+        try:
+            return await reseal_all(conn, Pii(KeyRing(settings.keys_path), settings.pii_key_version))
+        finally:
+            await conn.close()
+
+    count = asyncio.run(go())
+    print(f"personal data of {count} accounts re-encrypted with key pii-{settings.pii_key_version}")
+    return 0
+
+
 def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
     from server.services import ensure_services, service_status, stop_services
 
@@ -282,6 +304,12 @@ def build_parser() -> argparse.ArgumentParser:
     services = sub.add_parser("services", help="embedded PostgreSQL and Redis")
     services.add_argument("action", choices=["start", "stop", "status"])
     sub.add_parser("run", help="services, migrations, demo data, web server and worker together")
+    keys = sub.add_parser("keys", help="encryption keys of personal data")
+    keys.add_argument(
+        "action",
+        choices=["rotate"],
+        help="re-encrypt every value not under key pii-<TONGBAN_PII_KEY_VERSION>",
+    )
     audit = sub.add_parser("audit", help="the tamper-evident audit log")
     audit.add_argument(
         "action", choices=["verify"], help="walk the chain; exit 1 naming the first broken entry"
@@ -297,6 +325,7 @@ COMMANDS = {
     "services": cmd_services,
     "run": cmd_run,
     "audit": cmd_audit,
+    "keys": cmd_keys,
 }
 
 

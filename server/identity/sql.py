@@ -37,7 +37,11 @@ LOCK_USER = "SELECT id FROM app_user WHERE id = $1 FOR NO KEY UPDATE"
 
 SEALED_VALUES = """
     SELECT id, name_sealed, phone_sealed, id_card_sealed FROM app_user WHERE id > $1 ORDER BY id LIMIT $2"""
-RESEAL = "UPDATE app_user SET name_sealed = $2, phone_sealed = $3, id_card_sealed = $4 WHERE id = $1"
+# Optimistic: a row changed since it was read was written by the application with the current key.
+RESEAL = """
+    UPDATE app_user SET name_sealed = $2, phone_sealed = $3, id_card_sealed = $4
+    WHERE id = $1 AND name_sealed IS NOT DISTINCT FROM $5 AND phone_sealed IS NOT DISTINCT FROM $6
+      AND id_card_sealed IS NOT DISTINCT FROM $7"""
 
 ORG_BY_CODE = "SELECT id FROM organization WHERE code = $1"
 
@@ -46,3 +50,5 @@ DEMO_USERS = """
     FROM app_user u JOIN organization o ON o.id = u.org_id
     WHERE u.status = 'active'
     ORDER BY o.kind, u.login"""
+
+ALL_ORGS = "SELECT id, name, kind FROM organization ORDER BY kind, name LIMIT $1"

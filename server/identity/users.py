@@ -197,6 +197,6 @@ async def reseal_all(conn: Any, pii: Pii, batch: int = 500) -> int:
                 else None
                 for column, value in columns
             ]
-            await conn.execute(sql.RESEAL, row["id"], *resealed)
-            done += 1
+            if await conn.execute(sql.RESEAL, row["id"], *resealed, *(v for _, v in columns)) == "UPDATE 1":
+                done += 1
     return done
