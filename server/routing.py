@@ -192,9 +192,30 @@ async def read_json(request: Request, limit: int) -> Any:
             raise PayloadTooLarge(f"请求体不能超过 {limit // 1024 // 1024} MB")
         chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks))
+        parsed = json.loads(b"".join(chunks))
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedJson() from exc
+    _refuse_control_characters(parsed, "")
+    return parsed
+
+
+# C0 control characters other than tab, newline and carriage return: never meaningful in a form, and
+# NUL cannot even be stored in a PostgreSQL text column.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _refuse_control_characters(value: Any, path: str) -> None:
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            raise InvalidInput("提交的文本中含有不允许的控制字符", fields=[
+                {"field": path.lstrip("."), "message": "含有控制字符", "type": "control_character"}
+            ])  # fmt: skip
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_control_characters(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_control_characters(item, f"{path}.{index}")
 
 
 def _field_errors(exc: ValidationError) -> list[dict[str, str]]:
@@ -209,8 +230,10 @@ def _api_endpoint(route: ApiRoute) -> Callable[[Request], Awaitable[Response]]:
         await authorize(request, route.permission)
         args: list[Any] = [request]
         if route.query is not None:
+            params = dict(request.query_params)
+            _refuse_control_characters(params, "")
             try:
-                args.append(route.query.model_validate(dict(request.query_params)))
+                args.append(route.query.model_validate(params))
             except ValidationError as exc:
                 raise InvalidInput(fields=_field_errors(exc)) from exc
         if route.body is not None:
