@@ -69,9 +69,6 @@ INSERT_ORG = """
     INSERT INTO organization (id, kind, name, code, credit_code) VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (code) DO UPDATE SET credit_code = EXCLUDED.credit_code"""
 PROJECT_EXISTS = "SELECT 1 FROM project WHERE code = $1"
-# Rows written before accounts had credentials and MACs (migration 0003): the demo adopts its own.
-LEGACY_DEMO_USER = "SELECT 1 FROM app_user WHERE login = $1 AND acl_mac IS NULL"
-FORGET_LEGACY_USER = "UPDATE app_user SET login = login || '-legacy-' || id WHERE login = $1"
 DEMO_PASSWORD_FILE = "demo-password"
 
 
@@ -101,22 +98,16 @@ async def seed_accounts(conn: Any, pii: Pii, acl_key: bytes, password: str) -> i
         for code, kind, name, credit_code in ORGANIZATIONS:
             await conn.execute(INSERT_ORG, stable_id("org", code), kind, name, code, credit_code)
     for user in USERS:
-        if await conn.fetchval(LEGACY_DEMO_USER, user.login):
-            await conn.execute(FORGET_LEGACY_USER, user.login)
         if await users.find_by_login(conn, pii, acl_key, user.login):
             continue
         new = users.NewUser(
-            id=stable_id("user", user.login) if not await _id_taken(conn, user.login) else None,
+            id=stable_id("user", user.login),
             login=user.login, name=user.display_name, org_id=stable_id("org", user.org_code), role=user.role,
             phone=user.phone, password_hash=await hash_password_async(password),
         )  # fmt: skip
         await users.create_user(conn, pii, acl_key, new)
         made += 1
     return made
-
-
-async def _id_taken(conn: Any, login: str) -> bool:
-    return bool(await conn.fetchval("SELECT 1 FROM app_user WHERE id = $1", stable_id("user", login)))
 
 
 async def seed_projects(pool: Any, actors: ActorSystem, timeout_s: float) -> int:
