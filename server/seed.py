@@ -69,7 +69,7 @@ INSERT_ORG = """
     INSERT INTO organization (id, kind, name, code, credit_code) VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (code) DO UPDATE SET credit_code = EXCLUDED.credit_code"""
 PROJECT_EXISTS = "SELECT 1 FROM project WHERE code = $1"
-DEMO_PASSWORD_FILE = "demo-password"
+DEMO_PASSWORD_FILE = "demo-password"  # noqa: S105 - a file name
 
 
 def stable_id(kind: str, key: str) -> uuid.UUID:

@@ -41,8 +41,8 @@ async def create_account(
             raise NotFound("单位不存在")
         async with conn.transaction():
             user_id = await users.create_user(conn, identity.pii, identity.acl_key, new)
-            await audit.append(conn, identity.audit_key,
-                               _record(admin, "identity.user_create", ip, f"user:{user_id}", login=login, role=role))  # fmt: skip
+            record = _record(admin, "identity.user_create", ip, f"user:{user_id}", login=login, role=role)
+            await audit.append(conn, identity.audit_key, record)
     return user_id
 
 
@@ -77,8 +77,8 @@ async def end_sessions(identity: Identity, admin: CurrentUser, ip: str | None, u
         await users.get_user(conn, identity.pii, identity.acl_key, user_id)
         closed = await identity.sessions.close_all(user_id)
         async with conn.transaction():
-            await audit.append(conn, identity.audit_key,
-                               _record(admin, "identity.sessions_end", ip, f"user:{user_id}", closed=closed))  # fmt: skip
+            record = _record(admin, "identity.sessions_end", ip, f"user:{user_id}", closed=closed)
+            await audit.append(conn, identity.audit_key, record)
     return closed
 
 

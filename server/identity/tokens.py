@@ -26,7 +26,7 @@ from server.identity.models import CurrentUser
 from server.identity.pii import Pii
 from server.security.gm import hmac_sm3, macs_equal
 
-TOKEN_KEY = "api-token"  # name of the HMAC key in the key ring
+TOKEN_KEY = "api-token"  # noqa: S105 - the key's name in the key ring, not a secret
 _TOKEN = re.compile(r"^tbk_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$")
 
 INSERT = """
