@@ -23,8 +23,10 @@ run: $(STAMP)
 browser:
 	@bash scripts/ensure_browser.sh
 
-## The whole suite against real PostgreSQL and Redis, browser tests included.
+## The linters, then the whole suite against real PostgreSQL and Redis, browser tests included.
 test: $(STAMP) browser
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 ## Conformance runs over the external corpus (../shared/data, or TONGBAN_CORPUS_DIR). Fails when it is missing.
