@@ -40,7 +40,13 @@ def _mac(key: bytes, *parts: str) -> str:
 
 
 def _matches(key: bytes, mac: str | None, *parts: str) -> bool:
-    return mac is not None and macs_equal(bytes.fromhex(_mac(key, *parts)), bytes.fromhex(mac))
+    """Whether `mac` is the row's MAC. Anything else written into the column (not hex, the wrong
+    length) is simply not a match: one damaged row must not take the whole table down."""
+    try:
+        given = bytes.fromhex(mac) if mac is not None else None
+    except ValueError:
+        return False
+    return given is not None and macs_equal(bytes.fromhex(_mac(key, *parts)), given)
 
 
 def permission_row_mac(key: bytes, role: str, permission: str) -> str:

@@ -66,10 +66,10 @@ async def update_account(
                 admin, "identity.user_update", ip, f"user:{user_id}", role=[user.role, new_role],
                 status=[user.status, new_status],
             ))  # fmt: skip
-        listed = await users.list_users(conn, identity.pii, identity.acl_key)
+        updated = await users.get_user_out(conn, identity.pii, identity.acl_key, user_id)
     if (new_role, new_status) != (user.role, user.status):
         await identity.sessions.close_all(user_id)
-    return next(u for u in listed if u.id == user_id)
+    return updated
 
 
 async def end_sessions(identity: Identity, admin: CurrentUser, ip: str | None, user_id: UUID) -> int:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from server.identity import admin
 from server.identity.models import Done
+from server.identity.orgs import OrgOut, list_orgs
 from server.identity.users import UserOut, list_users
 from server.identity.validators import IdCardNumber, MobileNumber
 from server.routing import ApiRoute, RouteTable, client_ip, require_user
@@ -18,6 +19,10 @@ from server.runtime import runtime
 
 class UserList(BaseModel):
     items: list[UserOut]
+
+
+class OrgList(BaseModel):
+    items: list[OrgOut]
 
 
 class NewUserIn(BaseModel):
@@ -55,6 +60,11 @@ async def get_users(request: Request) -> UserList:
     identity = runtime(request).identity
     async with identity.pool.acquire() as conn:
         return UserList(items=await list_users(conn, identity.pii, identity.acl_key))
+
+
+async def get_orgs(request: Request) -> OrgList:
+    async with runtime(request).pool.acquire() as conn:
+        return OrgList(items=await list_orgs(conn))
 
 
 async def post_user(request: Request, body: NewUserIn) -> CreatedOut:
@@ -113,6 +123,8 @@ ROUTES = RouteTable(
                  summary="修改用户角色或状态", tags=("admin",)),
         ApiRoute("POST", "/api/v1/admin/users/{user_id:uuid}/sessions/end", end_user_sessions, "user.manage",
                  SessionsEnded, summary="强制下线", tags=("admin",)),
+        ApiRoute("GET", "/api/v1/admin/orgs", get_orgs, "user.manage", OrgList,
+                 summary="单位列表（新建用户时选择）", tags=("admin",)),
         ApiRoute("GET", "/api/v1/admin/roles", get_roles, "permission.manage", RoleTable,
                  summary="角色权限表", tags=("admin",)),
         ApiRoute("PUT", GRANT, put_grant, "permission.manage", Done, summary="授予权限", tags=("admin",)),

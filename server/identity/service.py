@@ -7,13 +7,18 @@ the same time. Must not: import Starlette, or log passwords, codes or phone numb
 
 from __future__ import annotations
 
+import asyncio
+import hmac
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from redis.exceptions import RedisError
 
 from server.audit import service as audit
 from server.audit.models import AuditRecord, Outcome
-from server.errors import TongbanError
+from server.errors import RedisUnavailable, TongbanError
 from server.identity import sql, users
 from server.identity.lockout import Lockout
 from server.identity.models import CurrentUser, DemoAccount, SmsCodeOut
@@ -27,9 +32,13 @@ from server.identity.passwords import (
 )
 from server.identity.pii import Pii
 from server.identity.sessions import SessionStore
-from server.identity.sms_codes import SmsCodes
-from server.identity.users import UserRow
+from server.identity.sms_codes import CODE_VALID_S, GC_GRACE_S, SmsCodeExpired, SmsCodes
+from server.identity.users import AccountTampered, UserRow
 from server.identity.validators import validate_mobile
+
+T = TypeVar("T")
+REDIS_TIMEOUT_S = 2.0
+LOCKED_NOW = "登录失败次数过多，账号已暂时锁定"  # the failure that set the lock
 
 
 class LoginFailed(TongbanError):
@@ -75,18 +84,18 @@ async def password_login(
     """The user, and whether their password has passed its maximum age (they must change it first)."""
     await identity.lockout.check(login)
     async with identity.pool.acquire() as conn:
-        user = await users.find_by_login(conn, identity.pii, identity.acl_key, login)
+        lookup = users.find_by_login(conn, identity.pii, identity.acl_key, login)
+        user = await _checked(identity, conn, ip, lookup, login=login, method="password")
         usable = user is not None and user.status == "active"
         verdict = await verify_password_async(user.password_hash if usable and user else None, password)
         if not verdict.matches:
-            left = await identity.lockout.fail(login)
             async with conn.transaction():
                 await _audit(conn, identity, "identity.login", "failure", login=login, user=user, ip=ip,
                              method="password")  # fmt: skip
-            message = f"用户名或密码错误，还可尝试 {left} 次" if left else "登录失败次数过多，账号已暂时锁定"
-            raise LoginFailed(message)
+            tries_left = await identity.lockout.fail(login)
+            raise LoginFailed(f"用户名或密码错误，还可尝试 {tries_left} 次" if tries_left else LOCKED_NOW)
         assert user is not None
-        await identity.lockout.clear(login)
+        await identity.lockout.succeed(login)
         async with conn.transaction():
             if verdict.needs_rehash:
                 await users.set_password(conn, user.id, await hash_password_async(password))
@@ -99,11 +108,30 @@ async def password_login(
     return user, expired
 
 
+async def _checked(
+    identity: Identity, conn: Any, ip: str | None, lookup: Awaitable[UserRow | None], *, login: str | None,
+    method: str,
+) -> UserRow | None:  # fmt: skip
+    """The account `lookup` finds; one whose role assignment or sealed data was changed behind the
+    application's back is reported in the audit chain before it is refused."""
+    try:
+        return await lookup
+    except AccountTampered as exc:
+        async with conn.transaction():
+            record = AuditRecord(
+                action="security.account_tampered", outcome="failure", actor_login=login, ip=ip,
+                target=f"user:{exc.user_id}", detail={"method": method},
+            )  # fmt: skip
+            await audit.append(conn, identity.audit_key, record)
+        raise
+
+
 async def issue_login_code(identity: Identity, phone: str, ip: str | None) -> SmsCodeOut:
     """Send a login code to `phone` if an active account has it; answer the same either way."""
     phone = validate_mobile(phone)
     async with identity.pool.acquire() as conn:
-        user = await users.find_by_phone(conn, identity.pii, identity.acl_key, phone)
+        lookup = users.find_by_phone(conn, identity.pii, identity.acl_key, phone)
+        user = await _checked(identity, conn, ip, lookup, login=None, method="sms")
     deliver = user is not None and user.status == "active"
     issued = await identity.codes.issue("login", phone, ip, deliver=deliver)
     return SmsCodeOut(resend_in_s=issued.resend_in_s, expires_in_s=issued.expires_in_s)
@@ -112,7 +140,8 @@ async def issue_login_code(identity: Identity, phone: str, ip: str | None) -> Sm
 async def sms_login(identity: Identity, phone: str, code: str, ip: str | None) -> UserRow:
     phone = validate_mobile(phone)
     async with identity.pool.acquire() as conn:
-        user = await users.find_by_phone(conn, identity.pii, identity.acl_key, phone)
+        lookup = users.find_by_phone(conn, identity.pii, identity.acl_key, phone)
+        user = await _checked(identity, conn, ip, lookup, login=None, method="sms")
         try:
             await identity.codes.verify("login", phone, code)
         except TongbanError:
@@ -131,9 +160,14 @@ async def sms_login(identity: Identity, phone: str, code: str, ip: str | None) -
 
 
 async def _check_current_password(identity: Identity, conn: Any, user: CurrentUser, password: str) -> UserRow:
+    """Re-authentication inside a session counts against the login name's lockout like a login does:
+    whoever holds a stolen session must not get unlimited guesses at the password behind it."""
+    await identity.lockout.check(user.login)
     row = await users.get_user(conn, identity.pii, identity.acl_key, user.id)
     if not (await verify_password_async(row.password_hash, password)).matches:
-        raise WrongPassword()
+        tries_left = await identity.lockout.fail(user.login)
+        raise WrongPassword(f"当前密码不正确，还可尝试 {tries_left} 次" if tries_left else LOCKED_NOW)
+    await identity.lockout.succeed(user.login)
     return row
 
 
@@ -156,13 +190,35 @@ async def change_password(
     return await identity.sessions.close_all(user.id)
 
 
+def _phone_change_key(identity: Identity, user: CurrentUser) -> str:
+    return f"{identity.sessions.prefix}identity:phone_change:{user.id}"
+
+
+async def _redis_call(call: Awaitable[T]) -> T:
+    try:
+        async with asyncio.timeout(REDIS_TIMEOUT_S):
+            return await call
+    except (RedisError, OSError, TimeoutError) as exc:
+        raise RedisUnavailable() from exc
+
+
 async def issue_phone_change_code(
     identity: Identity, user: CurrentUser, new_phone: str, password: str, ip: str | None
 ) -> SmsCodeOut:
-    """Re-authenticate with the password, then send a code to the new number (ASVS 7.5.1)."""
+    """Re-authenticate with the password, then send a code to the new number (ASVS 7.5.1).
+
+    Codes are kept per number, so the account that asked (after giving its password) is remembered
+    beside it, by the number's blind index: a code asked for from one account (say the attacker's
+    own) must not confirm the change on another (a session taken over without its password)."""
     new_phone = validate_mobile(new_phone)
     async with identity.pool.acquire() as conn:
         await _check_current_password(identity, conn, user, password)
+    pending_s = CODE_VALID_S + GC_GRACE_S
+    await _redis_call(
+        identity.sessions.redis.set(
+            _phone_change_key(identity, user), identity.pii.index(new_phone), ex=pending_s
+        )
+    )
     issued = await identity.codes.issue("change_phone", new_phone, ip)
     return SmsCodeOut(resend_in_s=issued.resend_in_s, expires_in_s=issued.expires_in_s)
 
@@ -170,12 +226,19 @@ async def issue_phone_change_code(
 async def change_phone(
     identity: Identity, user: CurrentUser, new_phone: str, code: str, ip: str | None
 ) -> None:
+    """Set the number a code was sent to, by the account that asked for the code (see above)."""
     new_phone = validate_mobile(new_phone)
+    key = _phone_change_key(identity, user)
+    pending = await _redis_call(identity.sessions.redis.get(key))
+    asked = pending.decode() if isinstance(pending, bytes) else pending
+    if asked is None or not hmac.compare_digest(asked, identity.pii.index(new_phone)):
+        raise SmsCodeExpired()  # as for a number never sent a code: it was not sent one for this account
     await identity.codes.verify("change_phone", new_phone, code)
     async with identity.pool.acquire() as conn, conn.transaction():
         row = await users.get_user(conn, identity.pii, identity.acl_key, user.id)
         await users.set_phone(conn, identity.pii, row.id, new_phone)
         await _audit(conn, identity, "identity.phone_change", "success", login=None, user=row, ip=ip)
+    await _redis_call(identity.sessions.redis.delete(key))
 
 
 async def record_logout(identity: Identity, user: CurrentUser, ip: str | None, *, everywhere: bool) -> None:

@@ -22,16 +22,22 @@ from server.identity.acl import assignment_intact, assignment_mac
 from server.identity.models import CurrentUser
 from server.identity.pii import Column, Pii
 from server.permissions import ROLES
+from server.security.errors import CryptoError
 from server.security.gm import mask_name, mask_phone
 
 logger = logging.getLogger(__name__)
 
 TABLE = "app_user"
 LIST_LIMIT = 1000
+TAMPERED_MASK = "***"  # shown for a name that no longer opens
 
 
 class AccountTampered(Forbidden):
     code, message = "account_integrity_failed", "账号权限数据校验失败，已拒绝并上报，请联系系统管理员"
+
+    def __init__(self, user_id: UUID) -> None:
+        super().__init__()
+        self.user_id = user_id  # for the audit record; not part of the answer
 
 
 class UserRow(BaseModel):
@@ -80,14 +86,25 @@ class NewUser(BaseModel):
     password_hash: str | None = None
 
 
-def _open(row: Any, pii: Pii, acl_key: bytes) -> UserRow:
-    if not assignment_intact(acl_key, row):
-        logger.error("identity.assignment_tampered", extra={"user_id": str(row["id"])})
-        raise AccountTampered()
+def _opened(row: Any, pii: Pii) -> tuple[str, str | None]:
+    """The row's name and phone. Raises `CryptoError` when a sealed value does not open (altered, or
+    copied from another row or column: the AAD names both)."""
     name = (
         pii.open_value(TABLE, "name", row["id"], row["name_sealed"]) if row["name_sealed"] else row["login"]
     )
     phone = pii.open_value(TABLE, "phone", row["id"], row["phone_sealed"]) if row["phone_sealed"] else None
+    return name, phone
+
+
+def _open(row: Any, pii: Pii, acl_key: bytes) -> UserRow:
+    if not assignment_intact(acl_key, row):
+        logger.error("identity.assignment_tampered", extra={"user_id": str(row["id"])})
+        raise AccountTampered(row["id"])
+    try:
+        name, phone = _opened(row, pii)
+    except CryptoError as exc:
+        logger.error("identity.personal_data_tampered", extra={"user_id": str(row["id"]), "error": exc.code})
+        raise AccountTampered(row["id"]) from exc
     return UserRow(
         id=row["id"], login=row["login"], org_id=row["org_id"], org_name=row["org_name"], org_kind=row["org_kind"],
         role=row["role"], status=row["status"], name=name, phone=phone, password_hash=row["password_hash"],
@@ -112,26 +129,29 @@ async def get_user(conn: Any, pii: Pii, acl_key: bytes, user_id: UUID) -> UserRo
     return _open(row, pii, acl_key)
 
 
+def _listed(row: Any, pii: Pii, acl_key: bytes) -> UserOut:
+    """One row of the administrators' list; a damaged row is listed as `tampered`, never hides the rest."""
+    intact = assignment_intact(acl_key, row)
+    try:
+        name, phone = _opened(row, pii)
+    except CryptoError:
+        intact, name, phone = False, TAMPERED_MASK, None
+    return UserOut(
+        id=row["id"], login=row["login"], org_id=row["org_id"], org_name=row["org_name"], role=row["role"],
+        status=row["status"] if intact else "tampered", name_masked=mask_name(name),
+        phone_masked=mask_phone(phone) if phone else None,
+    )  # fmt: skip
+
+
 async def list_users(conn: Any, pii: Pii, acl_key: bytes) -> list[UserOut]:
-    users = []
-    for row in await conn.fetch(sql.ALL_USERS, LIST_LIMIT):
-        intact = assignment_intact(acl_key, row)
-        name = (
-            pii.open_value(TABLE, "name", row["id"], row["name_sealed"])
-            if row["name_sealed"]
-            else row["login"]
-        )
-        phone = (
-            pii.open_value(TABLE, "phone", row["id"], row["phone_sealed"]) if row["phone_sealed"] else None
-        )
-        users.append(
-            UserOut(
-                id=row["id"], login=row["login"], org_id=row["org_id"], org_name=row["org_name"], role=row["role"],
-                status=row["status"] if intact else "tampered", name_masked=mask_name(name),
-                phone_masked=mask_phone(phone) if phone else None,
-            )
-        )  # fmt: skip
-    return users
+    return [_listed(row, pii, acl_key) for row in await conn.fetch(sql.ALL_USERS, LIST_LIMIT)]
+
+
+async def get_user_out(conn: Any, pii: Pii, acl_key: bytes, user_id: UUID) -> UserOut:
+    row = await conn.fetchrow(sql.USER_BY_ID, user_id)
+    if row is None:
+        raise NotFound("用户不存在")
+    return _listed(row, pii, acl_key)
 
 
 async def create_user(conn: Any, pii: Pii, acl_key: bytes, new: NewUser) -> UUID:

@@ -1,10 +1,12 @@
-"""Server-rendered pages (Chinese UI) on one layout: login, project list, live project status.
+"""Server-rendered pages (Chinese UI) on one layout: home, login, project list, live project status;
+the account and administration pages live in `account_pages` and `admin_pages` and join `ROUTES` here.
 
 Must not: hold business rules; pages read through the same services and actors as the API.
 """
 
 from __future__ import annotations
 
+from typing import Final
 from uuid import UUID
 
 from starlette.requests import Request
@@ -12,46 +14,58 @@ from starlette.responses import RedirectResponse, Response
 
 from actors.project.actor import project_address
 from actors.project.messages import GetProject
-from server.identity.service import list_demo_accounts
 from server.permissions import PUBLIC
 from server.projects.access import READ_ANY, access_project
 from server.projects.service import list_projects
 from server.routing import PageRoute, RouteTable, current_user, holds, require_user
 from server.runtime import runtime
+from server.web.account_pages import ROUTES as ACCOUNT_ROUTES
+from server.web.admin_pages import ROUTES as ADMIN_ROUTES
+from server.web.layout import page_context
 from server.web.templating import templates
+
+# What the login page says when another page sent the visitor here (`/login?notice=…`); a fixed set,
+# so no text from the address ever reaches the page.
+LOGIN_NOTICES: Final[dict[str, str]] = {
+    "password_changed": "密码已修改，所有设备上的登录均已结束，请使用新密码登录。",
+    "logged_out_everywhere": "已退出所有设备上的登录，请重新登录。",
+}
 
 
 def _safe_next(target: str | None) -> str:
     # Only same-site absolute paths: never redirect to another host after login.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return "/projects"
+    return "/"
 
 
 async def home(request: Request) -> Response:
-    user = await current_user(request)
-    return RedirectResponse("/projects" if user else "/login", status_code=303)
+    """Logged in: the project list, or the account page for roles that read no projects."""
+    if await current_user(request) is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(
+        "/projects" if await holds(request, "project.read") else "/account", status_code=303
+    )
 
 
 async def login_page(request: Request) -> Response:
-    async with runtime(request).pool.acquire() as conn:
-        accounts = await list_demo_accounts(conn)
-    return templates.TemplateResponse(
-        request,
-        "login.html",
-        {"accounts": accounts, "next": _safe_next(request.query_params.get("next")), "user": None},
-    )
+    context = {
+        "user": None,
+        "next": _safe_next(request.query_params.get("next")),
+        "notice": LOGIN_NOTICES.get(request.query_params.get("notice", "")),
+        "dev_sms": runtime(request).dev_sms is not None,
+    }
+    return templates.TemplateResponse(request, "login.html", context)
 
 
 async def projects_page(request: Request) -> Response:
     user = require_user(request)
     async with runtime(request).pool.acquire() as conn:
         projects = await list_projects(conn, user, read_any=await holds(request, READ_ANY))
-    return templates.TemplateResponse(
-        request,
-        "projects.html",
-        {"user": user, "projects": projects, "can_create": await holds(request, "project.create")},
+    context = await page_context(
+        request, projects=projects, can_create=await holds(request, "project.create")
     )
+    return templates.TemplateResponse(request, "projects.html", context)
 
 
 async def project_page(request: Request) -> Response:
@@ -61,7 +75,8 @@ async def project_page(request: Request) -> Response:
     async with rt.pool.acquire() as conn:
         await access_project(conn, user, project_id, read_any=await holds(request, READ_ANY))
     state = await rt.actors.ref(project_address(project_id)).ask(GetProject(), rt.settings.ask_timeout_s)
-    return templates.TemplateResponse(request, "project.html", {"user": user, "project": state.public()})
+    context = await page_context(request, project=state.public())
+    return templates.TemplateResponse(request, "project.html", context)
 
 
 ROUTES = RouteTable(
@@ -72,3 +87,5 @@ ROUTES = RouteTable(
         PageRoute("/projects/{project_id:uuid}", project_page, "project.read"),
     ]
 )
+ROUTES.extend(ACCOUNT_ROUTES)
+ROUTES.extend(ADMIN_ROUTES)

@@ -1,6 +1,7 @@
 """Browser fixtures: Debian's Chromium driven by Playwright (no browser is ever downloaded), one
 browser per test session and a fresh context (cookies, storage) per test, pointed at the real
-server subprocess of `tests/conftest.py`.
+server subprocess of `tests/conftest.py`; logging in (by the API or the login form) and accounts
+made for one test (`make_account`), so no test changes or locks a shared demo account.
 
 A page fails its test when its JavaScript throws: an uncaught error is a broken page even when the
 assertions it reached happened to pass.
@@ -8,13 +9,17 @@ assertions it reached happened to pass.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Error, Page, ViewportSize, async_playwright
 
+from server.seed import USERS, stable_id
+from tests.support.clients import DEMO_PASSWORD
 from tests.support.processes import ServerChild
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,8 +35,45 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
-LogIn = Callable[[str], Awaitable[None]]
 AsUser = Callable[[str], Awaitable[httpx.AsyncClient]]  # the `as_user` fixture of tests/conftest.py
+PUJIANG = next(u for u in USERS if u.login == "pujiang")
+
+
+class LogIn:
+    """`await log_in("pujiang")`: the browser context holds that account's session cookie."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.context = context
+
+    async def __call__(self, login_name: str, password: str = DEMO_PASSWORD) -> None:
+        response = await self.context.request.post(
+            "/api/v1/login", data={"login": login_name, "password": password}
+        )
+        assert response.status == 200, await response.text()
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account made for one test, so changing or locking it leaves the demo accounts alone."""
+
+    id: str
+    login: str
+    name: str
+    phone: str
+    password: str
+    role: str
+
+
+def new_password() -> str:
+    """A password the 等保 policy accepts: upper, lower, digits and a special character."""
+    return f"Qa-{secrets.token_hex(4)}-9x"
+
+
+def new_phone() -> str:
+    return f"1376{secrets.randbelow(10**7):07d}"  # outside the demo accounts' 139000000xx
+
+
+MakeAccount = Callable[..., Awaitable[Account]]
 
 
 @pytest.fixture(scope="session")
@@ -75,10 +117,42 @@ async def page(context: BrowserContext) -> AsyncIterator[Page]:
 
 @pytest.fixture
 def log_in(context: BrowserContext) -> LogIn:
-    """`await log_in("pujiang")`: the browser context holds that demo account's session cookie."""
+    return LogIn(context)
 
-    async def log_in_as(login_name: str) -> None:
-        response = await context.request.post("/api/v1/dev/login", data={"login": login_name})
-        assert response.status == 200, await response.text()
 
-    return log_in_as
+@pytest.fixture
+def make_account(as_user: AsUser) -> MakeAccount:
+    """`await make_account(role="agent")`: a new active account of 上海浦江置业, created by "admin"
+    through the admin API, with its own phone number and password."""
+
+    async def make(role: str = "applicant", name: str = "临时用户") -> Account:
+        admin = await as_user("admin")
+        account = Account(
+            id="", login=f"tmp{secrets.token_hex(5)}", name=name, phone=new_phone(), password=new_password(),
+            role=role,
+        )  # fmt: skip
+        response = await admin.post(
+            "/api/v1/admin/users",
+            json={
+                "login": account.login, "name": account.name, "org_id": str(stable_id("org", PUJIANG.org_code)),
+                "role": role, "phone": account.phone, "password": account.password,
+            },
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        return replace(account, id=response.json()["id"])
+
+    return make
+
+
+async def fill_password_login(page: Page, login_name: str, password: str) -> None:
+    """Log in through the login page's password form."""
+    form = page.locator("#password-login")
+    await form.get_by_label("登录名").fill(login_name)
+    await form.get_by_label("密码").fill(password)
+    await form.get_by_role("button", name="登录").click()
+
+
+async def api_login(server: ServerChild, login_name: str, password: str) -> httpx.Response:
+    """The answer to one password login from a fresh client, as another device would get it."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        return await client.post("/api/v1/login", json={"login": login_name, "password": password})

@@ -11,6 +11,7 @@ import httpx
 from playwright.async_api import BrowserContext, Page, ViewportSize, expect
 
 from tests.conftest import unique_code
+from tests.support.clients import DEMO_PASSWORD
 from tests.support.processes import Child, ServerChild
 from tests.web.conftest import AsUser, LogIn
 
@@ -39,7 +40,7 @@ async def visible_codes(client: httpx.AsyncClient) -> list[str]:
     return [item["code"] for item in response.json()["items"]]
 
 
-async def test_an_anonymous_visitor_logs_in_as_zhang_min_from_the_chinese_login_page_and_sees_her_projects(
+async def test_an_anonymous_visitor_logs_in_as_zhang_min_with_her_password_and_lands_on_her_projects(
     page: Page, server: ServerChild, as_user: AsUser
 ) -> None:
     ours = await register_project(await as_user("pujiang"), "浦江置业徐汇滨江办公楼项目")
@@ -48,14 +49,12 @@ async def test_an_anonymous_visitor_logs_in_as_zhang_min_from_the_chinese_login_
     await page.goto("/projects")
 
     await expect(page).to_have_url(f"{server.url}/login?next=/projects")
-    await expect(page.get_by_role("heading", name="演示账号登录")).to_be_visible()
-    zhang_min = page.get_by_role("button", name=re.compile("^张敏"))
-    await expect(zhang_min).to_contain_text("上海浦江置业有限公司 · 建设单位申请人")
-    await expect(page.get_by_role("button", name=re.compile("^李强"))).to_contain_text(
-        "上海市住房和城乡建设管理委员会 · 部门审查人员"
-    )
-
-    await zhang_min.click()
+    await expect(page.get_by_role("heading", name="登录联审平台")).to_be_visible()
+    await expect(page.get_by_role("tab", name="密码登录")).to_have_attribute("aria-selected", "true")
+    form = page.locator("#password-login")
+    await form.get_by_label("登录名").fill("pujiang")
+    await form.get_by_label("密码").fill(DEMO_PASSWORD)
+    await form.get_by_role("button", name="登录").click()
 
     await expect(page).to_have_url(f"{server.url}/projects")
     await expect(page.get_by_test_id("current-user")).to_have_text(
