@@ -66,12 +66,13 @@ def route_table() -> RouteTable:
     from server.health import ROUTES as health
     from server.identity.admin_routes import ROUTES as identity_admin
     from server.identity.routes import ROUTES as identity
+    from server.identity.org_routes import ROUTES as identity_orgs
     from server.identity.token_routes import ROUTES as identity_tokens
     from server.projects.routes import ROUTES as projects
     from server.web.pages import ROUTES as pages
 
     table = RouteTable()
-    for part in (health, identity, identity_admin, identity_tokens, projects, audit, pages):
+    for part in (health, identity, identity_admin, identity_orgs, identity_tokens, projects, audit, pages):
         table.extend(part)
     return table
 

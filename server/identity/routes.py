@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from starlette.requests import Request
 
 from server.errors import Forbidden, NotFound
@@ -94,11 +96,22 @@ async def change_phone(request: Request, body: PhoneChangeIn) -> Done:
     return Done()
 
 
+def _on_this_machine(ip: str | None) -> bool:
+    try:
+        return ip is not None and ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
 async def dev_sms_inbox(request: Request, query: SmsCodeIn) -> DevSmsMessage:
-    """The demo's SMS inbox: the latest message the development provider 'sent' to a phone."""
+    """The demo's SMS inbox: the latest message the development provider 'sent' to a phone. Only for
+    visitors on this machine: a deployment that forgot to configure its SMS gateway must not hand out
+    everyone's login codes to the network."""
     rt = runtime(request)
     if rt.dev_sms is None:
         raise Forbidden("短信演示收件箱仅在开发短信通道下可用")
+    if not _on_this_machine(client_ip(request)):
+        raise Forbidden("短信演示收件箱仅供本机访问")
     message = await rt.dev_sms.latest(query.phone)
     if message is None:
         raise NotFound("该号码暂无短信")

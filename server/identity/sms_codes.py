@@ -247,7 +247,12 @@ class SmsCodes:
 
     def key_of(self, purpose: Purpose, phone: str) -> str:
         """The Redis hash holding the phone's current code for `purpose` (digest, never the code)."""
-        return f"{self._prefix}identity:sms_code:{_checked(purpose)}:{require_phone(phone)}"
+        return f"{self._prefix}identity:sms_code:{_checked(purpose)}:{self._tag(require_phone(phone))}"
+
+    def _tag(self, phone: str) -> str:
+        """The phone number as it appears in key names: a keyed digest, so a Redis dump or `KEYS *` does
+        not list people's numbers."""
+        return hmac.new(self._key or b"tongban-sms-keys", phone.encode(), hashlib.sha256).hexdigest()[:32]
 
     async def issue(
         self, purpose: Purpose, phone: str, ip: str | None, *, deliver: bool = True
@@ -261,7 +266,8 @@ class SmsCodes:
         if not _well_formed(code, policy.digits):
             raise ValueError(f"code_factory must return {policy.digits} ASCII digits")
         now_ms = self._now_ms()
-        keys = [key, self._key_for("sms_cooldown", purpose, phone), self._key_for("sms_phone", phone)]
+        tag = self._tag(require_phone(phone))
+        keys = [key, self._key_for("sms_cooldown", purpose, tag), self._key_for("sms_phone", tag)]
         if ip is not None:
             keys.append(self._key_for("sms_ip", _ip_bucket(ip)))
         grace_ms = GC_GRACE_S * 1000

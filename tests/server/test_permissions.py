@@ -46,6 +46,11 @@ BODIES = {
     },
     ("PATCH", "/api/v1/admin/users/{user_id:uuid}"): lambda: {"status": "active"},
     ("POST", "/api/v1/account/tokens"): lambda: {"name": "走查", "scopes": ["no.such.permission"]},
+    ("POST", "/api/v1/admin/orgs"): lambda: {
+        "kind": "enterprise",
+        "name": "走查单位",
+        "credit_code": "91310115MA1K4AB146",
+    },
 }
 QUERIES = {("GET", "/api/v1/dev/sms"): {"phone": "13900000001"}}
 # Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found.

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from server.security.errors import IntegrityError
-from tests.server.identity.conftest import Account, sms_code
+from tests.server.identity.conftest import Account, new_phone, sms_code
 
 
 def _plaintexts(account: Account) -> list[str]:
@@ -101,3 +101,12 @@ async def test_the_demo_sms_inbox_shows_the_number_masked(new_account, open_clie
     assert await sms_code(client, account.phone) is not None
     inbox = await client.get("/api/v1/dev/sms", params={"phone": account.phone})
     assert account.phone not in inbox.text
+
+
+async def test_redis_key_names_never_spell_out_a_phone_number(anonymous, redis, settings, fresh_sms_window):
+    phone = new_phone()
+    response = await anonymous.post("/api/v1/login/sms/code", json={"phone": phone})
+    assert response.status_code == 200
+    names = [k.decode() async for k in redis.scan_iter(match=f"{settings.redis_prefix}identity:*")]
+    assert names  # the code, its cooldown and the per-phone window were recorded
+    assert not [n for n in names if phone in n]
