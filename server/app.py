@@ -65,8 +65,8 @@ def route_table() -> RouteTable:
     from server.audit.routes import ROUTES as audit
     from server.health import ROUTES as health
     from server.identity.admin_routes import ROUTES as identity_admin
-    from server.identity.routes import ROUTES as identity
     from server.identity.org_routes import ROUTES as identity_orgs
+    from server.identity.routes import ROUTES as identity
     from server.identity.token_routes import ROUTES as identity_tokens
     from server.projects.routes import ROUTES as projects
     from server.web.pages import ROUTES as pages
