@@ -16,6 +16,8 @@ ROLES: Final[tuple[str, ...]] = (
     "applicant",  # 建设单位申请人
     "agent",  # 经办人 / 代理
     "reviewer",  # 审批部门审查人员
+    "approver",  # 审批部门审批负责人
+    "issuer",  # 审批部门发证人员
     "designer",  # 设计单位
     "bid_expert",  # 评标专家
     "bid_admin",  # 评标管理员
@@ -27,6 +29,8 @@ ROLE_LABELS: Final[dict[str, str]] = {
     "applicant": "建设单位申请人",
     "agent": "经办人",
     "reviewer": "部门审查人员",
+    "approver": "部门审批负责人",
+    "issuer": "部门发证人员",
     "designer": "设计人员",
     "bid_expert": "评标专家",
     "bid_admin": "评标管理员",
@@ -39,6 +43,8 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "applicant": frozenset({"project.create", "project.read"}),
     "agent": frozenset({"project.create", "project.read"}),
     "reviewer": frozenset({"project.read", "project.read_any"}),
+    "approver": frozenset({"project.read", "project.read_any"}),
+    "issuer": frozenset({"project.read", "project.read_any"}),
     "designer": frozenset({"project.read"}),
     "bid_expert": frozenset(),
     "bid_admin": frozenset(),

@@ -51,6 +51,8 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("shencheng", "王磊", "91310104MA1FR3CD7Y", "applicant", "13900000003"),
     DemoUser("zhujian", "李强", "DEPT-ZJW", "reviewer", "13900000004"),
     DemoUser("xiaofang", "陈静", "DEPT-XF", "reviewer", "13900000005"),
+    DemoUser("zhujian_lead", "孙丽", "DEPT-ZJW", "approver", "13900000011"),
+    DemoUser("zhujian_issue", "马超", "DEPT-ZJW", "issuer", "13900000012"),
     DemoUser("huadong", "赵伟", "91310000132201234K", "designer", "13900000006"),
     DemoUser("expert", "周涛", "DEPT-ZJW", "bid_expert", "13900000007"),
     DemoUser("bidadmin", "吴芳", "DEPT-ZJW", "bid_admin", "13900000008"),
