@@ -141,17 +141,19 @@ async def closed_loop(series: Series, total: int, op: Operation) -> Series:
 
 @contextlib.asynccontextmanager
 async def http_callers(
-    base_url: str, count: int, login: str | None
+    base_url: str, count: int, credentials: tuple[str, str] | None
 ) -> AsyncIterator[list[httpx.AsyncClient]]:
     """`count` clients with one keep-alive connection each (one shared pool of many connections
-    costs httpcore O(connections) per request), all in the same session when `login` is given:
-    its cookie, and its CSRF token sent as the pages' script does."""
+    costs httpcore O(connections) per request), all in the same session when `credentials` (login,
+    password) are given: one password login's cookie, and its CSRF token sent as the pages' script does."""
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     clients = [httpx.AsyncClient(base_url=base_url, timeout=HTTP_TIMEOUT_S, limits=limits)]
     try:
-        if login is not None:
-            session = expect(await clients[0].post("/api/v1/dev/login", json={"login": login}), 200).json()
-            clients[0].headers[CSRF_HEADER] = session.get("csrf_token", "")
+        if credentials is not None:
+            login, password = credentials
+            body = {"login": login, "password": password}
+            session = expect(await clients[0].post("/api/v1/login", json=body), 200).json()
+            clients[0].headers[CSRF_HEADER] = session["csrf_token"]
         for _ in range(count - 1):
             clients.append(
                 httpx.AsyncClient(
@@ -410,7 +412,10 @@ def describe_machine() -> str:
 async def run(stack: Stack, args: argparse.Namespace) -> list[Series]:
     callers = max(*args.concurrency, *args.create_concurrency, *args.e2e_concurrency)
     url = stack.server.url
-    async with http_callers(url, callers, None) as anonymous, http_callers(url, callers, LOGIN) as users:
+    async with (
+        http_callers(url, callers, None) as anonymous,
+        http_callers(url, callers, (LOGIN, stack.password)) as users,
+    ):
         results: list[Series] = []
         print("readiness", flush=True)
         results += await bench_get(anonymous, "ready", "/readyz", args.concurrency, args.requests)

@@ -2,10 +2,11 @@
 projects, registers new ones and opens project pages.
 
 `python -m loadtest.run_locust` starts a throwaway server and worker and runs this file headless
-against them; `locust -f loadtest/locustfile.py --host http://127.0.0.1:8000` runs it against a
-server you started (never against one you do not own). Must not: import project modules: Locust
-monkey-patches this process with gevent, and the project's code is asyncio code; the standard
-library and Locust are all this file needs.
+against them, handing it their demo password in TONGBAN_DEMO_PASSWORD (the variable the server
+reads too). `TONGBAN_DEMO_PASSWORD=… locust -f loadtest/locustfile.py --host http://127.0.0.1:8000`
+runs it against a server you started (never against one you do not own).
+Must not: import project modules: Locust monkey-patches this process with gevent, and the
+project's code is asyncio code; the standard library and Locust are all this file needs.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ PERCENTILES = (0.5, 0.95, 0.99)
 
 def add_options(parser: Any) -> None:
     parser.add_argument("--summary-json", default="", help="write the final statistics to this JSON file")
+    # From the environment, so the password stays off the command line (and out of `ps`).
+    parser.add_argument(
+        "--demo-password",
+        default="",
+        env_var="TONGBAN_DEMO_PASSWORD",
+        help="password of the demo accounts (default: $TONGBAN_DEMO_PASSWORD)",
+    )
 
 
 def write_summary(environment: Environment, **kwargs: Any) -> None:
@@ -53,8 +61,16 @@ def write_summary(environment: Environment, **kwargs: Any) -> None:
         json.dump({"rows": rows, "errors": errors}, handle, ensure_ascii=False, indent=2)
 
 
+def require_password(environment: Environment, **kwargs: Any) -> None:
+    """Refuse to start without the password: every user would fail its login, and five failures lock
+    the account for a quarter of an hour (等保 lockout)."""
+    if environment.parsed_options is not None and not environment.parsed_options.demo_password:
+        raise SystemExit("locustfile: set TONGBAN_DEMO_PASSWORD (or --demo-password) to the demo password")
+
+
 # Locust's event hooks are untyped.
 events.init_command_line_parser.add_listener(add_options)  # type: ignore[no-untyped-call]
+events.init.add_listener(require_password)  # type: ignore[no-untyped-call]
 events.quitting.add_listener(write_summary)  # type: ignore[no-untyped-call]
 
 
@@ -71,12 +87,14 @@ class Applicant(FastHttpUser):
     def on_start(self) -> None:
         self.project_ids: list[str] = []
         self.csrf_headers: dict[str, str] = {}
-        with self.client.post("/api/v1/dev/login", json={"login": LOGIN}, catch_response=True) as response:
+        options = self.environment.parsed_options
+        body = {"login": LOGIN, "password": options.demo_password if options else ""}
+        with self.client.post("/api/v1/login", json=body, catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(_failed(response))
                 return
             # Sent back on every state-changing request, as the pages' common.js does.
-            self.csrf_headers = {CSRF_HEADER: response.json().get("csrf_token", "")}
+            self.csrf_headers = {CSRF_HEADER: response.json()["csrf_token"]}
 
     def remember(self, project_id: str) -> None:
         self.project_ids.append(project_id)

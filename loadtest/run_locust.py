@@ -81,6 +81,11 @@ def locust_command(host: str, args: argparse.Namespace, summary: Path) -> list[s
     ]
 
 
+def locust_env(password: str) -> dict[str, str]:
+    """The locustfile reads the demo password from the environment: it stays off the command line."""
+    return {**os.environ, "TONGBAN_DEMO_PASSWORD": password}
+
+
 def print_summary(path: Path) -> None:
     """One line per request name from the file the locustfile writes as Locust quits (times in ms)."""
     if not path.exists():
@@ -123,7 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("locust: " + " ".join(command[1:]), flush=True)
         started = time.perf_counter()
         try:
-            code = subprocess.run(command, timeout=args.run_time + STOP_TIMEOUT_S + EXIT_GRACE_S).returncode
+            limit_s = args.run_time + STOP_TIMEOUT_S + EXIT_GRACE_S
+            code = subprocess.run(command, env=locust_env(stack.password), timeout=limit_s).returncode
         except subprocess.TimeoutExpired:  # subprocess.run has killed it
             print("error: locust did not finish in time", file=sys.stderr)
             code = 2

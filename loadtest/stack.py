@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import shutil
 import signal
 import sys
@@ -26,11 +27,21 @@ from redis.asyncio import Redis
 from server import db
 from server.config import Settings
 from server.connections import resolve_urls
+from server.identity.acl import ACL_KEY
+from server.identity.pii import Pii
+from server.keystore import KeyRing
 from server.migrations import migrate
 from server.seed import seed_accounts
 from tests.support.processes import Child, ServerChild, start_server, start_worker
 
 LOGIN = "pujiang"  # a demo applicant (seeded by `seed_accounts`): may create and read its own projects
+ADMIN_LOGIN = "admin"  # the demo system administrator: may create accounts
+
+
+def new_password() -> str:
+    """A password for this run's demo accounts that meets the default (等保 level 2) policy: 8+
+    characters from all 4 classes, and random, so it contains no login or person's name."""
+    return f"Lt-{secrets.token_hex(6)}-Z9"
 
 
 @dataclass
@@ -41,6 +52,7 @@ class Stack:
     database_url: str
     redis_url: str
     redis_prefix: str
+    password: str  # of every seeded demo account (server/seed.py USERS)
     workers: list[Child] = field(default_factory=list)
 
     @property
@@ -77,13 +89,15 @@ class Stack:
         return "\n".join(parts)
 
 
-async def _prepare_database(server_url: str, name: str) -> str:
+async def _prepare_database(server_url: str, name: str, keys: KeyRing, password: str) -> str:
+    """Seal the demo accounts' personal data and MAC their roles with the keys under the stack's var
+    directory, which the server is pointed at too (as `tests/conftest.py` does)."""
     await db.ensure_database(server_url, name)
     url = db.with_database(server_url, name)
     conn = await db.connect(url)
     try:
         await migrate(conn)
-        await seed_accounts(conn)
+        await seed_accounts(conn, Pii(keys), keys.key(ACL_KEY), password)
     finally:
         await conn.close()
     return url
@@ -103,7 +117,7 @@ async def _drop_redis_prefix(url: str, prefix: str) -> int:
     return dropped
 
 
-def _env(database_url: str, redis_url: str, prefix: str, var_dir: Path) -> dict[str, str]:
+def _env(database_url: str, redis_url: str, prefix: str, var_dir: Path, password: str) -> dict[str, str]:
     """The environment that points a child process at this stack (as `tests/conftest.py` does)."""
     return {
         "TONGBAN_DATABASE_URL": database_url,
@@ -111,6 +125,7 @@ def _env(database_url: str, redis_url: str, prefix: str, var_dir: Path) -> dict[
         "TONGBAN_REDIS_PREFIX": prefix,
         "TONGBAN_VAR_DIR": str(var_dir),
         "TONGBAN_LOG_JSON": "true",
+        "TONGBAN_DEMO_PASSWORD": password,
     }
 
 
@@ -128,14 +143,16 @@ def running_stack(tag: str, *, with_worker: bool = True) -> Iterator[Stack]:
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     urls = asyncio.run(resolve_urls(Settings()))
     var_dir = Path(tempfile.mkdtemp(prefix=f"tongban-{tag}-"))
+    password = new_password()
     server: ServerChild | None = None
     stack: Stack | None = None
     print(f"stack: database {name}, redis prefix {prefix}, var {var_dir}", flush=True)
     try:
-        database_url = asyncio.run(_prepare_database(urls.database, name))
-        env = _env(database_url, urls.redis, prefix, var_dir)
+        keys = KeyRing(var_dir / "keys")
+        database_url = asyncio.run(_prepare_database(urls.database, name, keys, password))
+        env = _env(database_url, urls.redis, prefix, var_dir, password)
         server = start_server(env, var_dir / "logs" / "server.log")
-        stack = Stack(server, env, var_dir, database_url, urls.redis, prefix)
+        stack = Stack(server, env, var_dir, database_url, urls.redis, prefix, password)
         if with_worker:
             stack.start_worker()
         print(f"stack: server {server.url} (pid {server.proc.pid})", flush=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -93,14 +94,30 @@ def verify_password(stored_hash: str | None, password: str) -> Verification:
     return Verification(matches=True, needs_rehash=_HASHER.check_needs_rehash(stored_hash))
 
 
+# At most this many hashes run at once per process: each takes a core and MEMORY_COST_KIB of memory, and
+# more threads than cores only make every login slower (the rest wait their turn, in order).
+HASH_SLOTS: Final = max(2, os.cpu_count() or 2)
+_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def _slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slot = _slots.get(loop)
+    if slot is None:
+        slot = _slots[loop] = asyncio.Semaphore(HASH_SLOTS)
+    return slot
+
+
 async def hash_password_async(password: str) -> str:
-    """`hash_password` in a worker thread, for async code."""
-    return await asyncio.to_thread(hash_password, password)
+    """`hash_password` in a worker thread, for async code; bounded by `HASH_SLOTS`."""
+    async with _slot():
+        return await asyncio.to_thread(hash_password, password)
 
 
 async def verify_password_async(stored_hash: str | None, password: str) -> Verification:
-    """`verify_password` in a worker thread, for async code."""
-    return await asyncio.to_thread(verify_password, stored_hash, password)
+    """`verify_password` in a worker thread, for async code; bounded by `HASH_SLOTS`."""
+    async with _slot():
+        return await asyncio.to_thread(verify_password, stored_hash, password)
 
 
 class WeakPassword(InvalidInput):

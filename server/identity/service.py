@@ -86,8 +86,12 @@ async def password_login(
     async with identity.pool.acquire() as conn:
         lookup = users.find_by_login(conn, identity.pii, identity.acl_key, login)
         user = await _checked(identity, conn, ip, lookup, login=login, method="password")
-        usable = user is not None and user.status == "active"
-        verdict = await verify_password_async(user.password_hash if usable and user else None, password)
+    # Hash with no database connection held: ~90 ms of CPU each, and a burst of logins must not take
+    # the pool from everyone else (loadtest/RESULTS.md, 2026-11-28).
+    usable = user is not None and user.status == "active"
+    verdict = await verify_password_async(user.password_hash if usable and user else None, password)
+    new_hash = await hash_password_async(password) if verdict.needs_rehash else None
+    async with identity.pool.acquire() as conn:
         if not verdict.matches:
             async with conn.transaction():
                 await _audit(conn, identity, "identity.login", "failure", login=login, user=user, ip=ip,
@@ -97,8 +101,8 @@ async def password_login(
         assert user is not None
         await identity.lockout.succeed(login)
         async with conn.transaction():
-            if verdict.needs_rehash:
-                await users.set_password(conn, user.id, await hash_password_async(password))
+            if new_hash is not None:
+                await users.set_password(conn, user.id, new_hash)
             await _audit(
                 conn, identity, "identity.login", "success", login=login, user=user, ip=ip, method="password"
             )
@@ -159,11 +163,13 @@ async def sms_login(identity: Identity, phone: str, code: str, ip: str | None) -
     return user
 
 
-async def _check_current_password(identity: Identity, conn: Any, user: CurrentUser, password: str) -> UserRow:
+async def _check_current_password(identity: Identity, user: CurrentUser, password: str) -> UserRow:
     """Re-authentication inside a session counts against the login name's lockout like a login does:
-    whoever holds a stolen session must not get unlimited guesses at the password behind it."""
+    whoever holds a stolen session must not get unlimited guesses at the password behind it.
+    Hashes with no database connection held."""
     await identity.lockout.check(user.login)
-    row = await users.get_user(conn, identity.pii, identity.acl_key, user.id)
+    async with identity.pool.acquire() as conn:
+        row = await users.get_user(conn, identity.pii, identity.acl_key, user.id)
     if not (await verify_password_async(row.password_hash, password)).matches:
         tries_left = await identity.lockout.fail(user.login)
         raise WrongPassword(f"当前密码不正确，还可尝试 {tries_left} 次" if tries_left else LOCKED_NOW)
@@ -176,17 +182,14 @@ async def change_password(
 ) -> int:
     """Set a new password and end every session of the user (they log in again). Returns sessions closed."""
     check_password(identity.policy, new, login=user.login, display_name=user.display_name)
+    row = await _check_current_password(identity, user, current)
     async with identity.pool.acquire() as conn:
-        row = await _check_current_password(identity, conn, user, current)
-        await check_not_reused(
-            identity.policy,
-            new,
-            await users.recent_password_hashes(conn, row.id, identity.policy.history_size),
-        )
-        new_hash = await hash_password_async(new)
-        async with conn.transaction():
-            await users.set_password(conn, row.id, new_hash)
-            await _audit(conn, identity, "identity.password_change", "success", login=None, user=row, ip=ip)
+        recent = await users.recent_password_hashes(conn, row.id, identity.policy.history_size)
+    await check_not_reused(identity.policy, new, recent)
+    new_hash = await hash_password_async(new)
+    async with identity.pool.acquire() as conn, conn.transaction():
+        await users.set_password(conn, row.id, new_hash)
+        await _audit(conn, identity, "identity.password_change", "success", login=None, user=row, ip=ip)
     return await identity.sessions.close_all(user.id)
 
 
@@ -211,8 +214,7 @@ async def issue_phone_change_code(
     beside it, by the number's blind index: a code asked for from one account (say the attacker's
     own) must not confirm the change on another (a session taken over without its password)."""
     new_phone = validate_mobile(new_phone)
-    async with identity.pool.acquire() as conn:
-        await _check_current_password(identity, conn, user, password)
+    await _check_current_password(identity, user, password)
     pending_s = CODE_VALID_S + GC_GRACE_S
     await _redis_call(
         identity.sessions.redis.set(

@@ -89,7 +89,23 @@ class SessionStore:
             pipe.sadd(self._user_key(user.id), key)
             pipe.expire(self._user_key(user.id), self.absolute_s)
             await pipe.execute()
+        await self._forget_ended(user.id)
         return f"{token}.{self._sign(token)}", session
+
+    async def _forget_ended(self, user_id: UUID) -> None:
+        """Drop the user's ended sessions from their set, so it holds live sessions only and stays small."""
+        user_key = self._user_key(user_id)
+        raw = await self.redis.smembers(user_key)  # type: ignore[misc]  # redis-py's sync/async union
+        members = [m.decode() if isinstance(m, bytes) else str(m) for m in raw]
+        if len(members) <= 1:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for member in members:
+                pipe.exists(member)
+            alive = await pipe.execute()
+        ended = [m for m, live in zip(members, alive, strict=True) if not live]
+        if ended:
+            await self.redis.srem(user_key, *ended)  # type: ignore[misc]
 
     async def find(self, cookie: str) -> Session | None:
         """The live session of this cookie, renewed; None when forged, expired or closed."""

@@ -126,3 +126,16 @@ async def test_a_websocket_opened_from_another_site_is_refused_even_with_the_coo
         assert (await next_frame(same_site))["type"] == "snapshot"
     finally:
         await same_site.close()
+
+
+async def test_a_users_session_set_keeps_only_live_sessions(as_user, redis, settings):
+    from server.seed import stable_id
+
+    first = await as_user("pujiang_agent")
+    assert (await first.post("/api/v1/logout")).status_code == 200
+    second = await as_user("pujiang_agent")
+    members = await redis.smembers(
+        f"{settings.redis_prefix}user-sessions:{stable_id('user', 'pujiang_agent')}"
+    )
+    assert all([await redis.exists(m) for m in members])  # the ended session was dropped at the next login
+    assert _session_key(settings, second).encode() in members

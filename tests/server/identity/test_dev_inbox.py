@@ -15,7 +15,9 @@ async def test_the_demo_sms_inbox_refuses_a_visitor_from_another_machine(setting
             transport = httpx.ASGITransport(app=app, client=peer)
             async with httpx.AsyncClient(transport=transport, base_url="http://tongban.test") as client:
                 response = await client.get(
-                    "/api/v1/dev/sms", params={"phone": "13755559999"}, headers={"x-forwarded-for": "127.0.0.1"}
+                    "/api/v1/dev/sms",
+                    params={"phone": "13755559999"},
+                    headers={"x-forwarded-for": "127.0.0.1"},
                 )
             assert response.status_code == status, (peer, response.text)
     finally:
