@@ -12,6 +12,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from server.identity.sessions import COOKIE
+from server.seed import stable_id
 from tests.conftest import unique_code
 from tests.support.clients import next_frame, open_ws
 
@@ -129,8 +130,6 @@ async def test_a_websocket_opened_from_another_site_is_refused_even_with_the_coo
 
 
 async def test_a_users_session_set_keeps_only_live_sessions(as_user, redis, settings):
-    from server.seed import stable_id
-
     first = await as_user("pujiang_agent")
     assert (await first.post("/api/v1/logout")).status_code == 200
     second = await as_user("pujiang_agent")
