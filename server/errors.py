@@ -44,6 +44,10 @@ class CsrfFailed(Forbidden):
     code, message = "csrf_failed", "页面已过期或请求来源不明，请刷新页面后重试"
 
 
+class PasswordExpired(Forbidden):
+    code, message = "password_expired", "密码已超过有效期，请先修改密码"
+
+
 class TokenScope(Forbidden):
     code, message = "token_scope", "该令牌无权执行此操作"
 

@@ -28,6 +28,7 @@ from server.errors import (
     Forbidden,
     InvalidInput,
     MalformedJson,
+    PasswordExpired,
     PayloadTooLarge,
     TokenScope,
     TongbanError,
@@ -155,6 +156,8 @@ async def authorize(conn: HTTPConnection, permission: str) -> CurrentUser | None
         raise Unauthenticated()
     if not await holds(conn, permission):
         raise Forbidden()
+    if session.password_expired and permission != AUTHENTICATED:
+        raise PasswordExpired()
     if session.scopes is not None:  # an API token: no CSRF (no cookie), but only within its scopes
         if permission != AUTHENTICATED and permission not in session.scopes:
             raise TokenScope()

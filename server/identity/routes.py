@@ -29,7 +29,9 @@ from server.runtime import runtime
 
 
 async def _start_session(request: Request, user: UserRow, password_expired: bool = False) -> SessionOut:
-    cookie, session = await runtime(request).sessions.open(user.current_user())
+    cookie, session = await runtime(request).sessions.open(
+        user.current_user(), password_expired=password_expired
+    )
     request.state.set_cookie = cookie
     return SessionOut(user=session.user, csrf_token=session.csrf, password_expired=password_expired)
 

@@ -37,6 +37,9 @@ class Session(BaseModel):
     csrf: str
     created_at: datetime
     scopes: frozenset[str] | None = None  # an API token's scopes; None for a person's browser session
+    # Logged in with a password past its maximum age (等保: changed periodically): until it is changed the
+    # session may only reach what every logged-in user may (account, logout), nothing that needs a permission.
+    password_expired: bool = False
 
 
 def _utc_now() -> datetime:
@@ -79,10 +82,15 @@ class SessionStore:
             return None
         return token if macs_equal(given, bytes.fromhex(self._sign(token))) else None
 
-    async def open(self, user: CurrentUser) -> tuple[str, Session]:
+    async def open(self, user: CurrentUser, *, password_expired: bool = False) -> tuple[str, Session]:
         """Start a session; returns the cookie value and the session."""
         token = secrets.token_urlsafe(32)
-        session = Session(user=user, csrf=secrets.token_urlsafe(32), created_at=self.clock())
+        session = Session(
+            user=user,
+            csrf=secrets.token_urlsafe(32),
+            created_at=self.clock(),
+            password_expired=password_expired,
+        )
         key = self._key(token)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(key, session.model_dump_json(), ex=self.idle_s)

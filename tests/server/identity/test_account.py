@@ -129,6 +129,22 @@ async def test_a_password_older_than_90_days_is_reported_expired_at_login(
     assert response.json()["password_expired"] is expired
 
 
+async def test_a_session_with_an_expired_password_may_only_change_it(new_account, open_client, pool):
+    account = await new_account()
+    await pool.execute(
+        "UPDATE app_user SET password_changed_at = now() - interval '100 days' WHERE id = $1::uuid",
+        account.id,
+    )
+    client = await open_client(account)
+    refused = await client.get("/api/v1/projects")
+    assert error_of(refused) == (403, "password_expired")
+    assert (await client.get("/api/v1/me")).status_code == 200  # who am I, logout and the account stay open
+    new = new_password()
+    assert (await _change_password(client, account.password, new)).status_code == 200
+    renewed = await open_client(account, password=new)
+    assert (await renewed.get("/api/v1/projects")).status_code == 200
+
+
 async def test_a_changed_password_is_no_longer_expired(new_account, open_client, pool):
     account = await new_account()
     await pool.execute(
