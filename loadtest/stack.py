@@ -22,16 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from redis.asyncio import Redis
-
 from server import db
 from server.config import Settings
 from server.connections import resolve_urls
-from server.identity.acl import ACL_KEY
-from server.identity.pii import Pii
 from server.keystore import KeyRing
-from server.migrations import migrate
-from server.seed import seed_accounts
+from tests.support.database import drop_redis_prefix, prepare_database
 from tests.support.processes import Child, ServerChild, start_server, start_worker
 
 LOGIN = "pujiang"  # a demo applicant (seeded by `seed_accounts`): may create and read its own projects
@@ -89,34 +84,6 @@ class Stack:
         return "\n".join(parts)
 
 
-async def _prepare_database(server_url: str, name: str, keys: KeyRing, password: str) -> str:
-    """Seal the demo accounts' personal data and MAC their roles with the keys under the stack's var
-    directory, which the server is pointed at too (as `tests/conftest.py` does)."""
-    await db.ensure_database(server_url, name)
-    url = db.with_database(server_url, name)
-    conn = await db.connect(url)
-    try:
-        await migrate(conn)
-        await seed_accounts(conn, Pii(keys), keys.key(ACL_KEY), password)
-    finally:
-        await conn.close()
-    return url
-
-
-async def _drop_redis_prefix(url: str, prefix: str) -> int:
-    """Delete our keys, and arq's: arq keeps `arq:job:<job id>`, `arq:result:<job id>`... outside any
-    prefix, for up to a day; our job ids start with the queue name, which starts with our prefix."""
-    redis = Redis.from_url(url)
-    dropped = 0
-    try:
-        for pattern in (f"{prefix}*", f"arq:*:{prefix}*"):
-            async for key in redis.scan_iter(match=pattern, count=1000):
-                dropped += await redis.unlink(key)
-    finally:
-        await redis.aclose()
-    return dropped
-
-
 def _env(database_url: str, redis_url: str, prefix: str, var_dir: Path, password: str) -> dict[str, str]:
     """The environment that points a child process at this stack (as `tests/conftest.py` does)."""
     return {
@@ -149,7 +116,7 @@ def running_stack(tag: str, *, with_worker: bool = True) -> Iterator[Stack]:
     print(f"stack: database {name}, redis prefix {prefix}, var {var_dir}", flush=True)
     try:
         keys = KeyRing(var_dir / "keys")
-        database_url = asyncio.run(_prepare_database(urls.database, name, keys, password))
+        database_url = asyncio.run(prepare_database(urls.database, name, keys, password))
         env = _env(database_url, urls.redis, prefix, var_dir, password)
         server = start_server(env, var_dir / "logs" / "server.log")
         stack = Stack(server, env, var_dir, database_url, urls.redis, prefix, password)
@@ -167,7 +134,7 @@ def running_stack(tag: str, *, with_worker: bool = True) -> Iterator[Stack]:
         if server is not None:
             server.stop()
         asyncio.run(db.drop_database(urls.database, name))
-        asyncio.run(_drop_redis_prefix(urls.redis, prefix))
+        asyncio.run(drop_redis_prefix(urls.redis, prefix))
         shutil.rmtree(var_dir, ignore_errors=True)
         signal.signal(signal.SIGTERM, previous)
         print(f"stack: stopped; dropped database {name} and redis prefix {prefix}", flush=True)

@@ -17,13 +17,10 @@ from redis.asyncio import Redis
 from server import db
 from server.config import Settings
 from server.connections import Urls
-from server.identity.acl import ACL_KEY
-from server.identity.pii import Pii
 from server.keystore import KeyRing
-from server.migrations import migrate
-from server.seed import seed_accounts
 from server.services import ensure_services, stop_services
 from tests.support.clients import DEMO_PASSWORD, login
+from tests.support.database import drop_redis_prefix, prepare_database
 from tests.support.processes import Child, ServerChild, start_server, start_worker
 
 SESSION = uuid.uuid4().hex[:10]
@@ -53,31 +50,10 @@ def service_urls() -> Iterator[Urls]:
     stop_services(configured.var_path, found.started)
 
 
-async def _prepare_database(server_url: str, name: str, keys: KeyRing) -> str:
-    await db.ensure_database(server_url, name)
-    url = db.with_database(server_url, name)
-    conn = await db.connect(url)
-    try:
-        await migrate(conn)
-        await seed_accounts(conn, Pii(keys), keys.key(ACL_KEY), DEMO_PASSWORD)
-    finally:
-        await conn.close()
-    return url
-
-
-async def _drop_redis_prefix(url: str, prefix: str) -> None:
-    redis = Redis.from_url(url)
-    try:
-        async for key in redis.scan_iter(match=f"{prefix}*", count=500):
-            await redis.delete(key)
-    finally:
-        await redis.aclose()
-
-
 @pytest.fixture(scope="session")
 def database_url(service_urls: Urls, var_dir: Path) -> Iterator[str]:
     name = f"tongban_test_{SESSION}"
-    url = asyncio.run(_prepare_database(service_urls.database, name, KeyRing(var_dir / "keys")))
+    url = asyncio.run(prepare_database(service_urls.database, name, KeyRing(var_dir / "keys"), DEMO_PASSWORD))
     yield url
     asyncio.run(db.drop_database(service_urls.database, name))
 
@@ -86,7 +62,7 @@ def database_url(service_urls: Urls, var_dir: Path) -> Iterator[str]:
 def redis_prefix(service_urls: Urls) -> Iterator[str]:
     prefix = f"tbtest:{SESSION}:"
     yield prefix
-    asyncio.run(_drop_redis_prefix(service_urls.redis, prefix))
+    asyncio.run(drop_redis_prefix(service_urls.redis, prefix))
 
 
 @pytest.fixture(scope="session")
