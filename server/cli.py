@@ -12,11 +12,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from server.config import Settings, get_settings
 from server.connections import Urls, redacted, resolve_urls
 from server.logging import setup_logging
+
+T = TypeVar("T")
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -91,27 +94,33 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+def _on_database(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work` with one connection to the database at `url`, closed afterwards."""
     from server import db
+
+    async def go() -> T:
+        conn = await db.connect(url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from server.errors import MigrationError
     from server.migrations import migrate
 
     urls = _resolved(settings)
     if isinstance(urls, int):
         return urls
-
-    async def go() -> list[str]:
-        conn = await db.connect(urls.database)
-        try:
-            return [f"{m.version:04d}_{m.name}" for m in await migrate(conn)]
-        finally:
-            await conn.close()
-
     try:
-        applied = asyncio.run(go())
+        applied = _on_database(urls.database, migrate)
     except MigrationError as exc:
         return _fail(f"migration refused: {exc}", 1)
-    print("applied: " + ", ".join(applied) if applied else "migrations are current")
+    names = [f"{m.version:04d}_{m.name}" for m in applied]
+    print("applied: " + ", ".join(names) if names else "migrations are current")
     return 0
 
 
@@ -139,35 +148,24 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
-    from server import db
     from server.audit.service import AUDIT_KEY, verify
     from server.keystore import KeyRing
 
     urls = _resolved(settings)
     if isinstance(urls, int):
         return urls
-
-    async def go() -> int:
-        conn = await db.connect(urls.database)
-        try:
-            report = await verify(conn, KeyRing(settings.keys_path).key(AUDIT_KEY))
-        finally:
-            await conn.close()
-        if report.ok:
-            print(f"audit chain intact: {report.entries} entries verified")
-            return 0
-        assert report.first_break is not None
-        brk = report.first_break
-        print(
-            f"audit chain BROKEN at entry {brk.seq} ({brk.problem}); {report.entries} earlier entries intact"
-        )
-        return 1
-
-    return asyncio.run(go())
+    key = KeyRing(settings.keys_path).key(AUDIT_KEY)
+    report = _on_database(urls.database, lambda conn: verify(conn, key))
+    if report.ok:
+        print(f"audit chain intact: {report.entries} entries verified")
+        return 0
+    assert report.first_break is not None
+    brk = report.first_break
+    print(f"audit chain BROKEN at entry {brk.seq} ({brk.problem}); {report.entries} earlier entries intact")
+    return 1
 
 
 def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
-    from server import db
     from server.identity.pii import Pii
     from server.identity.users import reseal_all
     from server.keystore import KeyRing
@@ -175,15 +173,8 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     urls = _resolved(settings)
     if isinstance(urls, int):
         return urls
-
-    async def go() -> int:
-        conn = await db.connect(urls.database)
-        try:
-            return await reseal_all(conn, Pii(KeyRing(settings.keys_path), settings.pii_key_version))
-        finally:
-            await conn.close()
-
-    count = asyncio.run(go())
+    pii = Pii(KeyRing(settings.keys_path), settings.pii_key_version)
+    count = _on_database(urls.database, lambda conn: reseal_all(conn, pii))
     print(f"personal data of {count} accounts re-encrypted with key pii-{settings.pii_key_version}")
     return 0
 
