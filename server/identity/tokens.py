@@ -36,7 +36,10 @@ OF_USER = """
     WHERE user_id = $1 ORDER BY created_at DESC"""
 BY_ID = "SELECT id, user_id, secret_hash, scopes, expires_at, revoked_at FROM api_token WHERE id = $1"
 REVOKE = "UPDATE api_token SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL"
-TOUCH = "UPDATE api_token SET last_used_at = now() WHERE id = $1"
+# At most one write a minute per token: a busy machine client must not turn every read into a write.
+TOUCH = """
+    UPDATE api_token SET last_used_at = now()
+    WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds')"""
 
 
 class TokenOut(BaseModel):

@@ -11,11 +11,11 @@ from starlette.websockets import WebSocket
 from actors.project.actor import project_address
 from actors.project.messages import CreateProject, GetProject
 from actors.project.state import ProjectState
-from server.errors import BadRequest, NotFound
+from server.errors import BadRequest, Conflict, NotFound
 from server.live import stream_actor
 from server.projects.access import READ_ANY, access_project
 from server.projects.models import ProjectIn, ProjectList, ProjectOut
-from server.projects.service import list_projects
+from server.projects.service import find_same_registration, list_projects
 from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, holds, reject, require_user
 from server.runtime import runtime
 
@@ -31,7 +31,16 @@ async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
         code=body.code, name=body.name, owner_org_id=user.org_id, created_by=user.id,
         actor_login=user.login, ip=client_ip(request),
     )  # fmt: skip
-    state = await rt.actors.ref(project_address(uuid.uuid4())).ask(msg, rt.settings.ask_timeout_s)
+    try:
+        state = await rt.actors.ref(project_address(uuid.uuid4())).ask(msg, rt.settings.ask_timeout_s)
+    except Conflict:
+        # A retry of a registration that did commit (its answer was lost, or timed out with 504) gets
+        # that project back; the same code with another owner or name stays a conflict.
+        async with rt.pool.acquire() as conn:
+            same = await find_same_registration(conn, body.code, user.org_id, body.name)
+        if same is None:
+            raise
+        state = await rt.actors.ref(project_address(same)).ask(GetProject(), rt.settings.ask_timeout_s)
     return _out(state)
 
 

@@ -6,6 +6,7 @@ Must not: import Starlette.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from server.identity.models import CurrentUser
 from server.projects import sql
@@ -20,3 +21,12 @@ async def list_projects(conn: Any, user: CurrentUser, *, read_any: bool) -> list
     else:
         rows = await conn.fetch(sql.LIST_OF_ORG, LIST_LIMIT, user.org_id)
     return [ProjectRow.model_validate(dict(r)) for r in rows]
+
+
+async def find_same_registration(conn: Any, code: str, owner_org_id: UUID, name: str) -> UUID | None:
+    """The project already registered with this code by this organisation under this name, if any."""
+    row = await conn.fetchrow(sql.PROJECT_BY_CODE, code)
+    if row is None or row["owner_org_id"] != owner_org_id or row["name"] != name:
+        return None
+    project_id: UUID = row["id"]
+    return project_id

@@ -23,3 +23,5 @@ OPEN_ARCHIVE = """
     ON CONFLICT (project_id) DO NOTHING"""
 
 ARCHIVE_OF = "SELECT archive_no, manifest, opened_at FROM project_archive WHERE project_id = $1"
+
+PROJECT_BY_CODE = "SELECT id, owner_org_id, name FROM project WHERE code = $1"

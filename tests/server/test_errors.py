@@ -112,6 +112,20 @@ async def test_a_duplicate_project_code_is_a_409_conflict_and_the_first_project_
     assert names == ["第一个项目"]
 
 
+async def test_a_retried_registration_gets_the_same_project_back_and_another_enterprise_a_409(as_user):
+    applicant = await as_user("pujiang")
+    body = {"code": unique_code(), "name": "重试登记的项目"}
+    first = await applicant.post("/api/v1/projects", json=body)
+    retry = await applicant.post("/api/v1/projects", json=body)
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json()["id"] == first.json()["id"]
+    assert [p["code"] for p in (await applicant.get("/api/v1/projects")).json()["items"]].count(
+        body["code"]
+    ) == 1
+    other = await as_user("shencheng")
+    _assert_error(await other.post("/api/v1/projects", json=body), 409, "conflict")
+
+
 async def test_every_response_carries_a_request_id_and_echoes_a_sane_incoming_one(anonymous):
     echoed = await anonymous.get("/healthz", headers={"x-request-id": "trace-abc-12345"})
     assert echoed.headers["x-request-id"] == "trace-abc-12345"

@@ -106,3 +106,19 @@ async def test_a_token_naming_an_unknown_permission_is_refused_with_422(as_user)
         "/api/v1/account/tokens", json={"name": "x", "scopes": ["project.read", "drop.tables"]}
     )
     assert (response.status_code, response.json()["error"]["fields"][0]["field"]) == (422, "scopes")
+
+
+async def test_a_busy_token_records_its_last_use_without_a_write_per_request(server, as_user, pool):
+    created = await _token(await as_user("pujiang"), ["project.read"])
+    async with _bearer(server, created["token"]) as machine:
+        await machine.get("/api/v1/me")
+        async with pool.acquire() as conn:
+            first = await conn.fetchval(
+                "SELECT last_used_at FROM api_token WHERE id = $1::uuid", created["id"]
+            )
+        for _ in range(5):
+            assert (await machine.get("/api/v1/me")).status_code == 200
+    async with pool.acquire() as conn:
+        again = await conn.fetchval("SELECT last_used_at FROM api_token WHERE id = $1::uuid", created["id"])
+    assert first is not None
+    assert again == first  # recorded once, not rewritten within the minute
