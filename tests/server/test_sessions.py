@@ -60,7 +60,7 @@ async def test_a_session_past_its_absolute_lifetime_ends_however_active(as_user,
     [
         lambda c: "forged-token",
         lambda c: c.partition(".")[0] + "." + "0" * 32,  # right token, wrong signature
-        lambda c: "A" + c[1:],  # one changed character
+        lambda c: ("B" if c[0] == "A" else "A") + c[1:],  # one changed character
         lambda c: c.partition(".")[0],  # signature stripped
     ],
     ids=["garbage", "bad-signature", "tampered", "unsigned"],
