@@ -48,9 +48,11 @@ from loadtest.bench_skeleton import (
     closed_loop,
     describe_machine,
     expect,
+    finish,
     int_list,
     print_table,
     report,
+    report_failures,
     rss_mb,
 )
 from loadtest.stack import ADMIN_LOGIN, LOGIN, Stack, new_password, running_stack
@@ -413,19 +415,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         rss_after, rss_peak = rss_mb(pid), peak_rss_mb(pid)
         problems, examples = stack.log_problems()
     print_table(results)
-    failed = sum(s.failures for s in results)
-    for s in results:
-        for error in s.errors:
-            print(f"failure in {s.phase} / {s.what} (c={s.concurrency}): {error}")
+    failed = report_failures(results)
     print(
         f"server RSS {rss_before:.0f} MB after start, {rss_after:.0f} MB at the end, peak {rss_peak:.0f} MB"
     )
     print(f"server logs: {problems} warning/error lines")
     for example in examples:
         print(f"  {example}")
-    elapsed_s = time.perf_counter() - started
-    print(f"finished in {elapsed_s:.1f}s with {failed} failed operations; load {os.getloadavg()[0]:.2f}")
-    return 1 if failed else 0
+    return finish(started, failed)
 
 
 if __name__ == "__main__":

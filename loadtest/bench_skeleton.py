@@ -351,6 +351,21 @@ async def bench_fan_out(client: httpx.AsyncClient, stack: Stack, subscribers: in
     return [connecting, report(delivery)]
 
 
+def report_failures(results: Sequence[Series]) -> int:
+    """Print every recorded failure; returns how many operations failed."""
+    for s in results:
+        for error in s.errors:
+            print(f"failure in {s.phase} / {s.what} (c={s.concurrency}): {error}")
+    return sum(s.failures for s in results)
+
+
+def finish(started: float, failed: int) -> int:
+    """Print the closing line of a run; the exit status is non-zero when anything failed."""
+    elapsed_s = time.perf_counter() - started
+    print(f"finished in {elapsed_s:.1f}s with {failed} failed operations; load {os.getloadavg()[0]:.2f}")
+    return 1 if failed else 0
+
+
 def print_table(series: Sequence[Series]) -> None:
     head = ("phase", "what", "conc", "n", "fail", "p50 ms", "p95 ms", "p99 ms", "max ms", "ops/s")
     rows = [
@@ -488,17 +503,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         projects = asyncio.run(count_projects(stack.database_url))
         problems, examples = stack.log_problems()
     print_table(results)
-    failed = sum(s.failures for s in results)
-    for s in results:
-        for error in s.errors:
-            print(f"failure in {s.phase} / {s.what} (c={s.concurrency}): {error}")
+    failed = report_failures(results)
     print(f"server RSS {rss_before:.0f} MB after start, {rss_after:.0f} MB at the end ({projects} projects)")
     print(f"server and worker logs: {problems} warning/error lines")
     for example in examples:
         print(f"  {example}")
-    elapsed_s = time.perf_counter() - started
-    print(f"finished in {elapsed_s:.1f}s with {failed} failed operations; load {os.getloadavg()[0]:.2f}")
-    return 1 if failed else 0
+    return finish(started, failed)
 
 
 if __name__ == "__main__":
