@@ -7,6 +7,7 @@ Must not: hold object-level rules (those live in each domain's `access.py`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 PUBLIC: Final = "public"  # no login needed
@@ -68,11 +69,15 @@ PERMISSION_LABELS: Final[dict[str, str]] = {
 PERMISSIONS: Final[frozenset[str]] = frozenset(PERMISSION_LABELS) | {PUBLIC, AUTHENTICATED}
 
 
-def role_has(role: str | None, permission: str) -> bool:
+def role_has(
+    role: str | None, permission: str, grants: Mapping[str, frozenset[str]] = ROLE_PERMISSIONS
+) -> bool:
+    """Whether `role` holds `permission` under `grants` (the live table is data: `server.identity.acl`;
+    the default is the table a new deployment starts with)."""
     if permission == PUBLIC:
         return True
     if role is None:
         return False
     if permission == AUTHENTICATED:
-        return role in ROLE_PERMISSIONS
-    return permission in ROLE_PERMISSIONS.get(role, frozenset())
+        return role in ROLES
+    return permission in grants.get(role, frozenset())

@@ -20,7 +20,7 @@ import asyncpg
 from server.audit import service as audit
 from server.audit.models import AuditRecord
 from server.errors import Unavailable
-from server.permissions import AUTHENTICATED, PUBLIC, ROLE_PERMISSIONS
+from server.permissions import ROLE_PERMISSIONS, role_has
 from server.security.gm import hmac_sm3, macs_equal
 
 logger = logging.getLogger(__name__)
@@ -68,13 +68,7 @@ class PermissionTable:
     refused_rows: int = 0
 
     def role_has(self, role: str | None, permission: str) -> bool:
-        if permission == PUBLIC:
-            return True
-        if role is None:
-            return False
-        if permission == AUTHENTICATED:
-            return role in ROLE_PERMISSIONS
-        return permission in self.grants.get(role, frozenset())
+        return role_has(role, permission, self.grants)
 
 
 async def ensure_defaults(conn: Any, key: bytes) -> int:
