@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -21,6 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from actors.events import Address
+from actors.messages import Message
 from actors.runtime import ActorSystem
 from server.errors import TongbanError
 
@@ -52,7 +54,7 @@ class InboxConsumer:
         redis: Redis,
         prefix: str,
         system: ActorSystem,
-        types: dict[str, type[BaseModel]],
+        types: Mapping[str, type[Message]],
         ask_timeout_s: float,
     ) -> None:
         self.redis = redis

@@ -1,12 +1,17 @@
-"""A minimal actor runtime: one mailbox per actor, processed one message at a time; `tell`, `ask`
-with a timeout; actors spawned on first use through a registry of kinds; subscribers that receive
-every event the actor publishes, in sequence order.
+"""The actor runtime: one mailbox per actor, processed one message at a time, on exactly one node.
+
+An actor is event-sourced: its state is rebuilt from its latest snapshot plus the journal's later
+events, changes are events appended in a transaction (fenced by the node's lease token), applied and
+published only after commit, and a snapshot is written every `snapshot_every` events. `ask` finds
+the actor wherever it runs: on this node, on the node that owns its lease (forwarded through Redis),
+or here after claiming a free lease. Idle actors are passivated (freed) and come back on the next
+message; durable timers (`actors.timers`) reach them wherever they live.
 
 Supervision: a handler that raises a `TongbanError` has rejected the message (the asker gets the
-error, state is untouched). Any other exception is a crash: it is logged, the asker gets an
-internal error, and the actor is rebuilt from its persisted state before its next message.
-Must not: let one actor's failure reach another, or block the event loop. Multi-node leases,
-passivation and durable timers belong to the full runtime (issue 4).
+error, state is untouched). Any other exception is a crash: it is logged, the asker gets an internal
+error, and the actor is rebuilt from persistence before its next message. A refused (fenced) append
+means another node owns the actor now: the cell retires and the ask is routed again.
+Must not: let one actor's failure reach another, or block the event loop.
 """
 
 from __future__ import annotations
@@ -14,214 +19,234 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from datetime import datetime
+from types import TracebackType
+from typing import Any, ClassVar
 
-from pydantic import BaseModel
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from actors import journal
+from actors import journal, timers
+from actors.cluster import Cluster, NodeUnreachable
 from actors.events import Address, Event
-from server.errors import AskTimeout, TongbanError, Unavailable
+from actors.lease import Leases
+from actors.messages import RUNTIME_MESSAGES, GetView, Join, Leave, Member, Message, NodesDown, Registry, View
+from server.errors import AskTimeout, NotFound, TongbanError, Unavailable
 from server.logging import actor_var
 
 logger = logging.getLogger(__name__)
 
-MAILBOX_SIZE = 10_000  # a mailbox this full means the actor cannot keep up: refuse, don't grow without bound
-REPLAY_LIMIT = 1_000  # a subscriber further behind than this gets a snapshot instead of the backlog
+MAX_HOPS = 4  # times one ask may be forwarded between nodes before it is refused
+JOINED = "presence.joined"
+LEFT = "presence.left"
 
-T = TypeVar("T")
 
-
-class Subscription:
-    """A bounded queue of one subscriber's events. When it overflows the subscriber is lagging:
-    it is closed and must resubscribe (the full runtime coalesces instead)."""
-
-    def __init__(self, address: Address, maxsize: int) -> None:
-        self.address = address
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
-        self.lagging = False
-        self.closed = asyncio.Event()
-
-    def offer(self, event: Event) -> None:
-        if self.closed.is_set():
-            return
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.lagging = True
-            self.closed.set()
-
-    async def next(self) -> Event | None:
-        """The next event, or None once the subscription is closed."""
-        if not self.queue.empty():
-            return self.queue.get_nowait()
-        getter = asyncio.ensure_future(self.queue.get())
-        closer = asyncio.ensure_future(self.closed.wait())
-        try:
-            await asyncio.wait({getter, closer}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            closer.cancel()
-            if not getter.done():
-                getter.cancel()
-        if getter.done() and not getter.cancelled():
-            return getter.result()
-        return None
+class UnknownActor(NotFound):
+    code, message = "unknown_actor", "没有这个对象"
 
 
 @dataclass(frozen=True)
-class Subscribed:
-    """The answer to a subscription: the state at `seq`, or the events after the caller's `since`."""
-
-    seq: int
-    snapshot: dict[str, Any] | None
-    missed: list[Event] | None
-    subscription: Subscription
-
-
-class _Subscribe(BaseModel):
-    since: int | None
-    queue_size: int
+class RuntimeConfig:
+    lease_ttl_s: float = 3.0
+    idle_s: float = 300.0  # an actor without messages this long is passivated
+    timer_poll_s: float = 0.5
+    mailbox_size: int = 10_000  # a mailbox this full means the actor cannot keep up: refuse, don't grow
+    ask_timeout_s: float = 5.0  # of the runtime's own asks (timers, tells)
+    node_id: str | None = None
 
 
 class Actor(ABC):
-    """Base of every actor. Subclasses set `kind`, rebuild state in `activate` and handle messages."""
+    """Base of every actor. Subclasses set `kind` and `messages`, keep their state in `reset`,
+    `apply`, `dump`/`load`, show it in `view`, and handle messages in `receive`."""
 
     kind: ClassVar[str]
+    messages: ClassVar[tuple[type[Message], ...]] = ()
+    snapshot_every: ClassVar[int] = 100
+    snapshot_version: ClassVar[int] = 1  # bump when `dump`'s shape changes: older snapshots are ignored
+    tracks_presence: ClassVar[bool] = False
 
     def __init__(self, address: Address, deps: Any, cell: ActorCell) -> None:
         self.address = address
         self.deps = deps
         self.seq = 0
+        self.snapshot_seq = 0
+        self.presence: dict[str, Member] = {}
         self._cell = cell
+        self.reset()
 
-    async def activate(self) -> None:  # noqa: B027 - optional hook: a stateless actor has nothing to load
-        """Rebuild state from persistence. Called before the first message and after a crash."""
-
-    @abstractmethod
-    async def receive(self, message: BaseModel) -> Any: ...
+    # -- state (pure: no IO) --------------------------------------------------------------------------
 
     @abstractmethod
-    def snapshot(self) -> dict[str, Any]: ...
+    def reset(self) -> None:
+        """Set the state of an actor that has no events."""
 
-    def tell_self_later(self, delay_s: float, message: BaseModel) -> None:
-        """Deliver `message` to this actor after `delay_s`. In memory only: lost with the node, so it
-        suits retries that activation also reconciles (durable timers come with the full runtime)."""
-        self._cell.schedule(delay_s, message)
+    @abstractmethod
+    def apply(self, event: Event) -> None:
+        """Fold one committed event into the state (at replay and after each commit)."""
 
-    def publish(self, event: Event) -> None:
-        """Push a committed event to every subscriber. Call only after its transaction committed."""
+    @abstractmethod
+    def dump(self) -> dict[str, Any]:
+        """The state as JSON, for snapshots."""
+
+    @abstractmethod
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore what `dump` returned."""
+
+    @abstractmethod
+    def view(self) -> dict[str, Any]:
+        """What subscribers are shown (a snapshot frame)."""
+
+    # -- behaviour ------------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def receive(self, message: Message) -> Any: ...
+
+    async def on_activate(self) -> None:  # noqa: B027 - optional hook
+        """Called once state is rebuilt: reconcile work a crash may have interrupted."""
+
+    def transaction(self) -> Transaction:
+        return Transaction(self)
+
+    def members(self) -> list[dict[str, Any]]:
+        return [m.model_dump(mode="json") for m in self.presence.values()]
+
+    def _fold(self, event: Event) -> None:
+        if event.type == JOINED:
+            member = Member.model_validate(event.data)
+            self.presence[member.conn] = member
+        elif event.type == LEFT:
+            self.presence.pop(event.data["conn"], None)
+        self.apply(event)
         self.seq = event.seq
-        self._cell.fan_out(event)
 
-    async def events_after(self, seq: int, limit: int) -> list[Event]:
+    async def _rebuild(self) -> None:
         async with self.deps.pool.acquire() as conn:
-            return await journal.events_after(conn, self.address, seq, limit)
+            snap = await journal.load_snapshot(conn, self.address)
+            if snap is not None and snap.version == self.snapshot_version:
+                self.load(snap.state["state"])
+                self.presence = {m["conn"]: Member.model_validate(m) for m in snap.state["presence"]}
+                self.seq = self.snapshot_seq = snap.seq
+            for event in await journal.events_after(conn, self.address, self.seq, limit=2**31 - 1):
+                self._fold(event)
+
+    async def _save_snapshot(self) -> None:
+        state = {"state": self.dump(), "presence": self.members()}
+        snapshot = journal.Snapshot(seq=self.seq, version=self.snapshot_version, state=state)
+        async with self.deps.pool.acquire() as conn:
+            await journal.save_snapshot(conn, self.address, snapshot)
+        self.snapshot_seq = self.seq
+
+    async def _presence(self, message: Join | Leave | NodesDown) -> None:
+        if not self.tracks_presence:
+            return
+        match message:
+            case Join(member=member):
+                if member.conn in self.presence:
+                    return
+                async with self.transaction() as tx:
+                    await tx.append(JOINED, member.model_dump(mode="json"))
+            case Leave(conn=conn):
+                if conn not in self.presence:
+                    return
+                async with self.transaction() as tx:
+                    await tx.append(LEFT, {"conn": conn})
+            case NodesDown(nodes=nodes):
+                await self._drop_members_of(set(nodes))
+
+    async def _drop_members_of(self, nodes: set[str]) -> None:
+        gone = [m.conn for m in self.presence.values() if m.node in nodes]
+        if gone:
+            async with self.transaction() as tx:
+                for conn in gone:
+                    await tx.append(LEFT, {"conn": conn})
+
+
+class Transaction:
+    """One PostgreSQL transaction of an actor: domain writes on `conn`, events, timers. After commit
+    the events are applied to the actor's state and published, in order."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        self.events: list[Event] = []
+        self.conn: Any = None
+        self._lease: Any = None
+        self._tx: Any = None
+
+    async def __aenter__(self) -> Transaction:
+        self._lease = self.actor.deps.pool.acquire()
+        self.conn = await self._lease.__aenter__()
+        try:
+            self._tx = self.conn.transaction()
+            await self._tx.start()
+        except BaseException as exc:
+            await self._lease.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        return self
+
+    async def append(self, type_: str, data: dict[str, Any]) -> Event:
+        actor = self.actor
+        if not self.events:
+            await journal.fence(self.conn, actor.address, actor._cell.token)
+        event = await journal.append(self.conn, actor.address, actor.seq + len(self.events) + 1, type_, data)
+        self.events.append(event)
+        return event
+
+    async def schedule(self, key: str, fire_at: datetime, message: Message) -> None:
+        await timers.schedule(self.conn, self.actor.address, key, fire_at, message)
+
+    async def cancel(self, key: str) -> None:
+        await timers.cancel(self.conn, self.actor.address, key)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if exc is None:
+                await self._tx.commit()
+            else:
+                await self._tx.rollback()
+        finally:
+            await self._lease.__aexit__(exc_type, exc, tb)
+        if exc is None:
+            for event in self.events:
+                self.actor._fold(event)
+                self.actor._cell.system.publish(event)
 
 
 class ActorCell:
-    """The runtime side of one actor: mailbox, processing task, subscribers."""
+    """The runtime side of one actor on this node: lease token, mailbox, processing task."""
 
-    def __init__(self, system: ActorSystem, address: Address, actor_type: type[Actor]) -> None:
+    def __init__(self, system: ActorSystem, address: Address, actor_type: type[Actor], token: int) -> None:
         self.system = system
         self.address = address
         self.actor_type = actor_type
+        self.token = token
         self.actor: Actor | None = None
-        self.mailbox: asyncio.Queue[tuple[BaseModel, asyncio.Future[Any] | None]] = asyncio.Queue(
-            MAILBOX_SIZE
+        self.mailbox: asyncio.Queue[tuple[Message, asyncio.Future[Any] | None]] = asyncio.Queue(
+            system.config.mailbox_size
         )
-        self.subscribers: set[Subscription] = set()
-        self.timers: set[asyncio.TimerHandle] = set()
+        self.busy = False
+        self.retired = False
+        self.last_active = asyncio.get_running_loop().time()
         self.task = asyncio.create_task(self._run(), name=f"actor:{address}")
 
-    def schedule(self, delay_s: float, message: BaseModel) -> None:
-        def fire() -> None:
-            self.timers.discard(handle)
-            try:
-                self.post(message, None)
-            except Unavailable:
-                logger.warning("actor.timer_dropped", extra={"message_type": type(message).__name__})
-
-        handle = asyncio.get_running_loop().call_later(delay_s, fire)
-        self.timers.add(handle)
-
-    def fan_out(self, event: Event) -> None:
-        for sub in list(self.subscribers):
-            sub.offer(event)
-            if sub.closed.is_set():
-                self.subscribers.discard(sub)
-
-    def unsubscribe(self, sub: Subscription) -> None:
-        self.subscribers.discard(sub)
-        sub.closed.set()
-
-    def post(self, message: BaseModel, future: asyncio.Future[Any] | None) -> None:
+    def post(self, message: Message, future: asyncio.Future[Any] | None) -> None:
+        if self.retired:
+            raise journal.StaleOwner()
         try:
             self.mailbox.put_nowait((message, future))
         except asyncio.QueueFull as exc:
             raise Unavailable("系统繁忙，请稍后重试") from exc
+        self.last_active = asyncio.get_running_loop().time()
 
-    async def _activated(self) -> Actor:
-        if self.actor is None:
-            actor = self.actor_type(self.address, self.system.deps, self)
-            await actor.activate()
-            self.actor = actor
-        return self.actor
-
-    async def _subscribe(self, actor: Actor, msg: _Subscribe) -> Subscribed:
-        sub = Subscription(self.address, msg.queue_size)
-        missed = None
-        if msg.since is not None and 0 <= msg.since <= actor.seq and actor.seq - msg.since <= REPLAY_LIMIT:
-            missed = await actor.events_after(msg.since, REPLAY_LIMIT)
-        self.subscribers.add(sub)
-        snapshot = None if missed is not None else actor.snapshot()
-        return Subscribed(seq=actor.seq, snapshot=snapshot, missed=missed, subscription=sub)
-
-    async def _run(self) -> None:
-        actor_var.set(str(self.address))
-        while True:
-            message, future = await self.mailbox.get()
-            if future is not None and future.done():
-                continue  # the asker gave up (timeout); don't do work nobody waits for
-            try:
-                actor = await self._activated()
-                if isinstance(message, _Subscribe):
-                    result: Any = await self._subscribe(actor, message)
-                else:
-                    result = await actor.receive(message)
-            except asyncio.CancelledError:
-                raise
-            except TongbanError as exc:
-                if future is not None and not future.done():
-                    future.set_exception(exc)
-            except Exception as exc:
-                transient = isinstance(exc, self.system.transient)
-                if transient:
-                    logger.warning("actor.dependency_unavailable", extra={"error": type(exc).__name__})
-                else:
-                    logger.exception("actor.crashed", extra={"message_type": type(message).__name__})
-                self.actor = None  # rebuilt from persisted state before the next message
-                if future is not None and not future.done():
-                    future.set_exception(Unavailable() if transient else TongbanError())
-            else:
-                if future is not None and not future.done():
-                    future.set_result(result)
-
-
-class ActorRef:
-    def __init__(self, cell: ActorCell) -> None:
-        self._cell = cell
-
-    @property
-    def address(self) -> Address:
-        return self._cell.address
-
-    def tell(self, message: BaseModel) -> None:
-        self._cell.post(message, None)
-
-    async def ask(self, message: BaseModel, timeout: float) -> Any:
+    async def ask(self, message: Message, timeout: float) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._cell.post(message, future)
+        self.post(message, future)
         try:
             async with asyncio.timeout(timeout):
                 return await future
@@ -229,51 +254,329 @@ class ActorRef:
             future.cancel()
             raise AskTimeout() from exc
 
-    async def subscribe(self, since: int | None, queue_size: int, timeout: float) -> Subscribed:
-        result: Subscribed = await self.ask(_Subscribe(since=since, queue_size=queue_size), timeout)
-        return result
+    async def _activated(self) -> Actor:
+        if self.actor is None:
+            actor = self.actor_type(self.address, self.system.deps, self)
+            await actor._rebuild()
+            self.actor = actor
+            if actor.tracks_presence and actor.presence:
+                nodes = {m.node for m in actor.presence.values()}
+                await actor._drop_members_of(nodes - await self.system.leases.alive(nodes))
+            await actor.on_activate()
+        return self.actor
 
-    def unsubscribe(self, sub: Subscription) -> None:
-        self._cell.unsubscribe(sub)
+    async def _handle(self, actor: Actor, message: Message) -> Any:
+        match message:
+            case GetView():
+                return View(seq=actor.seq, data=actor.view())
+            case Join() | Leave() | NodesDown():
+                await actor._presence(message)
+                return None
+        return await actor.receive(message)
+
+    async def _run(self) -> None:
+        actor_var.set(str(self.address))
+        while True:
+            message, future = await self.mailbox.get()
+            if future is not None and future.done():
+                continue  # the asker gave up (timeout); don't do work nobody waits for
+            self.busy = True
+            try:
+                actor = await self._activated()
+                result = await self._handle(actor, message)
+                if actor.seq - actor.snapshot_seq >= actor.snapshot_every:
+                    await self._snapshot(actor)
+            except asyncio.CancelledError:
+                raise
+            except journal.StaleOwner as exc:
+                logger.warning("actor.fenced", extra={"token": self.token})
+                self._fail(future, exc)
+                self.system.retire(self, release=False)
+                return
+            except TongbanError as exc:
+                self._fail(future, exc)
+            except Exception as exc:
+                transient = isinstance(exc, self.system.transient)
+                if transient:
+                    logger.warning("actor.dependency_unavailable", extra={"error": type(exc).__name__})
+                else:
+                    logger.exception("actor.crashed", extra={"message_type": type(message).__name__})
+                self.actor = None  # rebuilt from persisted state before the next message
+                self._fail(future, Unavailable() if transient else TongbanError())
+            else:
+                if future is not None and not future.done():
+                    future.set_result(result)
+            finally:
+                self.busy = False
+                self.last_active = asyncio.get_running_loop().time()
+
+    async def _snapshot(self, actor: Actor) -> None:
+        try:
+            await actor._save_snapshot()
+        except Exception as exc:  # the journal has everything; the next snapshot catches up
+            logger.warning("actor.snapshot_failed", extra={"error": type(exc).__name__})
+
+    @staticmethod
+    def _fail(future: asyncio.Future[Any] | None, exc: BaseException) -> None:
+        if future is not None and not future.done():
+            future.set_exception(exc)
+
+    def stop(self) -> None:
+        """Retire: refuse new messages, send the waiting ones elsewhere, stop the task."""
+        self.retired = True
+        while not self.mailbox.empty():
+            _, future = self.mailbox.get_nowait()
+            self._fail(future, journal.StaleOwner())
+        if self.task is not asyncio.current_task():
+            self.task.cancel()
+
+
+class ActorRef:
+    """A handle on one actor, wherever it runs."""
+
+    def __init__(self, system: ActorSystem, address: Address) -> None:
+        self.system = system
+        self.address = address
+
+    async def ask(self, message: Message, timeout: float) -> Any:
+        return await self.system.ask(self.address, message, timeout)
+
+    def tell(self, message: Message) -> None:
+        self.system.tell(self.address, message)
 
 
 class ActorSystem:
-    """The registry of actor kinds and of the live actors of this node."""
+    """The actor kinds, the actors this node runs, and the ways to reach the others."""
 
-    def __init__(self, deps: Any, transient: tuple[type[BaseException], ...] = ()) -> None:
+    def __init__(
+        self,
+        deps: Any,
+        redis: Redis,
+        prefix: str,
+        config: RuntimeConfig | None = None,
+        transient: tuple[type[BaseException], ...] = (),
+    ) -> None:
         """`transient`: exceptions that mean a service the actors need is down (database, Redis).
         A handler failing with one answers `Unavailable` (503) instead of an internal error."""
         self.deps = deps
+        self.config = config or RuntimeConfig()
         self.transient = transient
+        self.node_id = self.config.node_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.leases = Leases(redis, prefix, self.node_id, int(self.config.lease_ttl_s * 1000))
+        self.cluster = Cluster(redis, prefix, self.node_id)
+        self.cluster.on_ask = self._answer_forwarded
+        self.registry = Registry()
+        self.registry.add(RUNTIME_MESSAGES)
         self._kinds: dict[str, type[Actor]] = {}
         self._cells: dict[Address, ActorCell] = {}
+        self._claims: dict[Address, asyncio.Future[ActorCell | str]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._event_listeners: list[Any] = []
+        self.timers = TimerServiceHandle(self)
+
+    # -- kinds ----------------------------------------------------------------------------------------
 
     def register(self, actor_type: type[Actor]) -> None:
         self._kinds[actor_type.kind] = actor_type
+        self.registry.add(actor_type.messages)
 
-    def ref(self, address: Address) -> ActorRef:
-        """The actor at `address`, spawned on first use."""
-        cell = self._cells.get(address)
-        if cell is None:
-            actor_type = self._kinds.get(address.kind)
-            if actor_type is None:
-                raise ValueError(f"no actor kind {address.kind!r} is registered")
-            cell = self._cells[address] = ActorCell(self, address, actor_type)
-        return ActorRef(cell)
+    def kind(self, name: str) -> type[Actor]:
+        actor_type = self._kinds.get(name)
+        if actor_type is None:
+            raise UnknownActor()
+        return actor_type
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.leases.register(await self._fence_floor())
+        await self.cluster.start()
+        self._spawn(self._heartbeat(), "actors-heartbeat")
+        self._spawn(self._sweep(), "actors-passivate")
+        self._spawn(self.timers.service.run(), "actors-timers")
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.timers.service.stop()
+        cells = list(self._cells.values())
+        self._cells.clear()
+        for cell in cells:
+            cell.stop()
+        for cell in cells:
+            with contextlib.suppress(asyncio.CancelledError):
+                await cell.task
+        with contextlib.suppress(RedisError, OSError):
+            for cell in cells:
+                await self.leases.release(cell.address, cell.token)
+            await self.leases.withdraw()
+        await self.cluster.stop()
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fence_floor(self) -> int:
+        async with self.deps.pool.acquire() as conn:
+            floor: int = await conn.fetchval("SELECT coalesce(max(token), 0) FROM actor_fence")
+        return floor
+
+    async def _heartbeat(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.config.lease_ttl_s / 3
+        last_ok = loop.time()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await self.leases.renew():
+                    logger.warning("actors.lease_lapsed", extra={"actors": len(self._cells)})
+                    self._drop_all()
+                    await self.leases.register(await self._fence_floor())
+                last_ok = loop.time()
+                dead = await self.leases.dead_nodes()
+                if dead:
+                    logger.info("actors.nodes_down", extra={"nodes": dead})
+                    self._tell_presence(NodesDown(nodes=dead))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("actors.heartbeat_failed", extra={"error": type(exc).__name__})
+                if loop.time() - last_ok > self.config.lease_ttl_s:
+                    self._drop_all()  # our lease has lapsed: others may own our actors now
+
+    def _drop_all(self) -> None:
+        for cell in list(self._cells.values()):
+            self.retire(cell, release=False)
+
+    def _tell_presence(self, message: Message) -> None:
+        for cell in list(self._cells.values()):
+            if cell.actor_type.tracks_presence:
+                with contextlib.suppress(TongbanError):
+                    cell.post(message, None)
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        idle_s = self.config.idle_s
+        while True:
+            await asyncio.sleep(max(0.2, min(idle_s / 2, 5.0)))
+            now = loop.time()
+            for cell in list(self._cells.values()):
+                if not cell.busy and cell.mailbox.empty() and now - cell.last_active >= idle_s:
+                    self.retire(cell, release=True)
+
+    def retire(self, cell: ActorCell, *, release: bool) -> None:
+        if self._cells.get(cell.address) is cell:
+            del self._cells[cell.address]
+        cell.stop()
+        if release:
+            self._spawn(self._release(cell), "actors-release")
+
+    async def _release(self, cell: ActorCell) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await self.leases.release(cell.address, cell.token)
 
     @property
     def live_count(self) -> int:
         return len(self._cells)
 
-    async def stop(self) -> None:
-        cells = list(self._cells.values())
-        self._cells.clear()
-        for cell in cells:
-            for sub in list(cell.subscribers):
-                cell.unsubscribe(sub)
-            for timer in cell.timers:
-                timer.cancel()
-            cell.task.cancel()
-        for cell in cells:
-            with contextlib.suppress(asyncio.CancelledError):
-                await cell.task
+    # -- routing --------------------------------------------------------------------------------------
+
+    def ref(self, address: Address) -> ActorRef:
+        self.kind(address.kind)
+        return ActorRef(self, address)
+
+    async def ask(self, address: Address, message: Message, timeout: float, hops: int = 0) -> Any:
+        self.kind(address.kind)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        attempt = 0
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AskTimeout()
+            try:
+                target = await self._route(address)
+                if isinstance(target, ActorCell):
+                    return await target.ask(message, remaining)
+                return await self.cluster.forward(target, address, message, remaining, hops + 1)
+            except (journal.StaleOwner, NodeUnreachable):
+                # The owner moved or died: its lease expires within `lease_ttl_s`, then we reach the
+                # new owner (or become it). Retry until the caller's deadline.
+                attempt += 1
+                await asyncio.sleep(min(0.05 * 2**attempt, 0.5, max(0.0, deadline - loop.time())))
+
+    def tell(self, address: Address, message: Message) -> None:
+        self._spawn(self._tell(address, message), "actors-tell")
+
+    async def _tell(self, address: Address, message: Message) -> None:
+        try:
+            await self.ask(address, message, self.config.ask_timeout_s)
+        except TongbanError as exc:
+            logger.warning("actors.tell_failed", extra={"to": str(address), "code": exc.code})
+
+    async def _route(self, address: Address) -> ActorCell | str:
+        cell = self._cells.get(address)
+        if cell is not None and not cell.retired:
+            return cell
+        claim = self._claims.get(address)
+        if claim is None:
+            claim = self._claims[address] = asyncio.get_running_loop().create_future()
+            try:
+                claim.set_result(await self._claim(address))
+            except BaseException as exc:
+                claim.set_exception(exc)
+                claim.exception()  # retrieved: the other waiters re-raise it
+            finally:
+                del self._claims[address]
+        return await asyncio.shield(claim)
+
+    async def _claim(self, address: Address) -> ActorCell | str:
+        try:
+            claim = await self.leases.acquire(address)
+        except (RedisError, OSError) as exc:
+            raise Unavailable() from exc
+        if claim.owner is not None:
+            return claim.owner
+        assert claim.token is not None
+        cell = self._cells[address] = ActorCell(self, address, self._kinds[address.kind], claim.token)
+        return cell
+
+    async def _answer_forwarded(
+        self, address: Address, data: dict[str, Any], timeout: float, hops: int
+    ) -> Any:
+        message = self.registry.parse(data)
+        if hops > MAX_HOPS:
+            raise NodeUnreachable()
+        return await self.ask(address, message, timeout, hops)
+
+    # -- events ---------------------------------------------------------------------------------------
+
+    def on_event(self, listener: Any) -> None:
+        """`listener(address, seq, wire)` gets every committed event of this node's actors and every
+        event of watched actors on other nodes (the subscription hub)."""
+        self._event_listeners.append(listener)
+        self.cluster.on_event = listener
+
+    def publish(self, event: Event) -> None:
+        address = Address.parse(event.actor)
+        wire = event.model_dump_json()
+        for listener in self._event_listeners:
+            listener(address, event.seq, wire)
+        self.cluster.publish_event(address, event.seq, wire)
+
+
+class TimerServiceHandle:
+    """The node's timer poller, delivering through the system's routing."""
+
+    def __init__(self, system: ActorSystem) -> None:
+        self.system = system
+        self.service = timers.TimerService(
+            system.deps.pool, system.registry, self._deliver, system.config.timer_poll_s
+        )
+
+    async def _deliver(self, address: Address, message: Message) -> Any:
+        return await self.system.ask(address, message, self.system.config.ask_timeout_s)

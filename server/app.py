@@ -26,16 +26,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from actors.hub import Hub
 from actors.inbox import InboxConsumer
-from actors.project.actor import ProjectActor
-from actors.project.messages import INBOX_MESSAGES
-from actors.runtime import ActorSystem
+from actors.kinds import ACTOR_KINDS, INBOX_MESSAGES
+from actors.runtime import ActorSystem, RuntimeConfig
 from server import db
 from server.config import Settings, get_settings
 from server.connections import redacted, resolve_urls
 from server.errors import DatabaseUnavailable, RedisUnavailable, TongbanError
 from server.identity.context import open_identity
 from server.keystore import KeyRing
+from server.live import Live
 from server.middleware import RequestContext, SecurityHeaders
 from server.openapi import openapi_document
 from server.permissions import PUBLIC
@@ -117,15 +118,34 @@ async def open_runtime(settings: Settings) -> Runtime:
         raise StartupError(f"Redis is not reachable at {redacted(urls.redis)}: {exc}") from exc
     keys = KeyRing(settings.keys_path)
     actors = ActorSystem(
-        ActorDeps(pool=pool, arq=arq, settings=settings, keys=keys), transient=(*DB_DOWN, RedisError)
+        ActorDeps(pool=pool, arq=arq, settings=settings, keys=keys),
+        redis,
+        settings.redis_prefix,
+        runtime_config(settings),
+        transient=(*DB_DOWN, RedisError),
     )
-    actors.register(ProjectActor)
+    for actor_type in ACTOR_KINDS:
+        actors.register(actor_type)
     try:
         parts = await open_identity(settings, pool, redis, keys)
+        await actors.start()
     except (*DB_DOWN, RedisError) as exc:
         await close_connections(pool, redis, arq)
-        raise StartupError(f"could not load the permission table: {exc}") from exc
-    return Runtime(settings, pool, redis, arq, actors, urls.database, urls.redis, keys, parts)
+        raise StartupError(f"could not load the permission table or start the actors: {exc}") from exc
+    hub = Hub(actors)
+    live = Live(hub, settings)
+    live.start()
+    return Runtime(settings, pool, redis, arq, actors, urls.database, urls.redis, keys, parts, hub, live)
+
+
+def runtime_config(settings: Settings) -> RuntimeConfig:
+    return RuntimeConfig(
+        lease_ttl_s=settings.actor_lease_ttl_s,
+        idle_s=settings.actor_idle_s,
+        timer_poll_s=settings.timer_poll_s,
+        ask_timeout_s=settings.ask_timeout_s,
+        node_id=settings.node_id,
+    )
 
 
 async def close_connections(pool: Any, redis: Redis, arq: ArqRedis) -> None:
@@ -135,6 +155,8 @@ async def close_connections(pool: Any, redis: Redis, arq: ArqRedis) -> None:
 
 
 async def close_runtime(rt: Runtime) -> None:
+    await rt.live.stop()
+    await rt.hub.stop()
     await rt.actors.stop()
     await rt.identity_parts.aclose()
     await close_connections(rt.pool, rt.redis, rt.arq)

@@ -74,7 +74,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         log_config=None,
         lifespan="on",
-        ws="websockets-sansio",
+        ws="wsproto",  # the leanest per connection here (loadtest/RESULTS.md)
+        ws_per_message_deflate=False,  # zlib state costs ~100 KiB per socket; our frames are small
+        ws_ping_interval=None,  # heartbeats come from server.live's ticker (one task, not one per socket)
+        ws_max_size=settings.ws_max_frame_bytes,
         timeout_graceful_shutdown=5,
     )
     server = uvicorn.Server(config)

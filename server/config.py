@@ -41,9 +41,32 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(default=10 * 1024 * 1024, description="Largest accepted JSON request body.")
     ask_timeout_s: float = Field(default=5.0, description="Time limit of a route's ask to an actor.")
     ws_queue_size: int = Field(
-        default=256, description="Events buffered for one websocket before the slow client is closed."
+        default=256,
+        description="Events queued for one websocket; beyond it the backlog becomes one snapshot.",
     )
-    ws_heartbeat_s: float = Field(default=20.0, description="Interval of websocket heartbeat frames.")
+    ws_max_overflows: int = Field(
+        default=3,
+        ge=0,
+        description="Overflows of that queue within a minute before the client is closed (4409).",
+    )
+    ws_stall_s: float = Field(
+        default=10.0, description="A send blocked this long (client not reading) drops it."
+    )
+    ws_heartbeat_s: float = Field(default=30.0, gt=0, description="Interval of websocket heartbeat frames.")
+    ws_idle_timeout_s: float = Field(
+        default=95.0, description="No frame (pong) from a client this long closes it (4408)."
+    )
+    ws_client_rate: float = Field(default=5.0, description="Frames per second a client may send, on average.")
+    ws_client_burst: int = Field(
+        default=20, description="Frames a client may send at once; 2x over closes (4429)."
+    )
+    ws_max_frame_bytes: int = Field(default=65_536, description="Largest websocket frame a client may send.")
+    actor_lease_ttl_s: float = Field(
+        default=3.0, description="Node liveness lease: a dead node's actors move after at most this."
+    )
+    actor_idle_s: float = Field(default=300.0, description="An actor without messages this long is freed.")
+    timer_poll_s: float = Field(default=0.5, description="How often each node looks for due durable timers.")
+    node_id: str | None = Field(default=None, description="Name of this server node. Unset: host-pid-random.")
     session_ttl_s: int = Field(
         default=30 * 60, description="Idle lifetime of a login session (等保: 30 min)."
     )

@@ -41,18 +41,27 @@ ROLE_LABELS: Final[dict[str, str]] = {
 
 # project.read: the projects of one's own organisation; project.read_any: every project.
 ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
-    "applicant": frozenset({"project.create", "project.read"}),
-    "agent": frozenset({"project.create", "project.read"}),
-    "reviewer": frozenset({"project.read", "project.read_any"}),
-    "approver": frozenset({"project.read", "project.read_any"}),
-    "issuer": frozenset({"project.read", "project.read_any"}),
+    "applicant": frozenset({"project.create", "project.read", "approval.dispatch"}),
+    "agent": frozenset({"project.create", "project.read", "approval.dispatch"}),
+    "reviewer": frozenset({"project.read", "project.read_any", "task.update"}),
+    "approver": frozenset({"project.read", "project.read_any", "task.update"}),
+    "issuer": frozenset({"project.read", "project.read_any", "task.update"}),
     "designer": frozenset({"project.read"}),
-    "bid_expert": frozenset(),
-    "bid_admin": frozenset(),
+    "bid_expert": frozenset({"bid.read"}),
+    "bid_admin": frozenset({"bid.read", "bid.manage"}),
     # 三权分立 (等保): the system administrator manages accounts and grants but does not read the audit
     # log; the auditor reads it and changes nothing.
     "admin": frozenset(
-        {"project.create", "project.read", "project.read_any", "user.manage", "permission.manage"}
+        {
+            "project.create",
+            "project.read",
+            "project.read_any",
+            "approval.dispatch",
+            "user.manage",
+            "permission.manage",
+            "bid.read",
+            "bid.manage",
+        }
     ),
     "auditor": frozenset({"project.read", "project.read_any", "audit.read"}),
 }
@@ -62,6 +71,10 @@ PERMISSION_LABELS: Final[dict[str, str]] = {
     "project.read": "查看本单位项目",
     "project.read_any": "查看全部项目",
     "audit.read": "查询审计日志",
+    "approval.dispatch": "发起并联审批",
+    "task.update": "办理本部门审批任务",
+    "bid.read": "参加评标会议",
+    "bid.manage": "组织评标会议",
     "user.manage": "管理用户账号",
     "permission.manage": "管理角色权限",
 }

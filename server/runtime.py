@@ -1,4 +1,5 @@
-"""What a running server process holds open: settings, PostgreSQL pool, Redis, arq, actor system.
+"""What a running server process holds open: settings, PostgreSQL pool, Redis, arq, the actor system,
+its subscription hub and live websocket connections.
 
 Opened and closed only by the lifespan in `server.app`; routes reach it with `runtime(request)`.
 Must not: open anything itself.
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from arq.connections import ArqRedis
     from redis.asyncio import Redis
 
+    from actors.hub import Hub
     from actors.runtime import ActorSystem
     from clients.sms.client import DevSmsProvider
     from server.config import Settings
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from server.identity.service import Identity
     from server.identity.sessions import SessionStore
     from server.keystore import KeyRing
+    from server.live import Live
 
 
 @dataclass
@@ -36,6 +39,8 @@ class Runtime:
     redis_url: str
     keys: KeyRing
     identity_parts: IdentityParts
+    hub: Hub
+    live: Live
 
     @property
     def identity(self) -> Identity:

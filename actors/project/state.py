@@ -1,28 +1,76 @@
 """The project actor's state and the one pure function that applies an event to it; shared by live
-updates, journal replay, and (in the browser) the status page.
+updates and journal replay. The status board of the parallel approval lives here: one task per
+department with its working-day deadline.
 
-Must not: do IO.
+Must not: do IO or read the clock (the deadline colour is computed for a `today` the caller passes).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from actors.events import Event
+from server import workdays
 
 CREATED = "project.created"
 ARCHIVE_OPENED = "project.archive_opened"
+APPROVAL_STARTED = "project.approval_started"
+TASK_UPDATED = "project.task_updated"
+DEADLINE_CHANGED = "project.deadline_changed"
 
 Status = Literal["none", "registered", "archived"]
+TaskStatus = Literal["pending", "in_review", "approved", "rejected", "returned"]
+FINAL: frozenset[str] = frozenset({"approved", "rejected"})
 
 STATUS_LABELS: dict[str, str] = {
     "none": "不存在",
     "registered": "已登记，正在建立项目电子档案",
     "archived": "项目电子档案已建立",
 }
+TASK_LABELS: dict[str, str] = {
+    "pending": "待受理",
+    "in_review": "审查中",
+    "approved": "已通过",
+    "rejected": "不予许可",
+    "returned": "退回补正",
+}
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    dept_org_id: UUID
+    dept_name: str
+    item: str
+    limit_workdays: int
+    accepted_on: date
+    due_on: date
+    status: TaskStatus = "pending"
+    note: str = ""
+    alert: workdays.DeadlineState = "on_time"  # the last deadline change recorded by a timer
+
+    @property
+    def open(self) -> bool:
+        return self.status not in FINAL
+
+    def public(self, today: date) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["status_label"] = TASK_LABELS[self.status]
+        if self.open:
+            try:
+                state = workdays.deadline_state(self.due_on, today)
+            except workdays.CalendarNotCovered:
+                state = self.alert
+            data["deadline_state"] = state
+            data["deadline_label"] = workdays.DEADLINE_LABELS[state]
+        else:
+            data["deadline_state"] = "done"
+            data["deadline_label"] = "已办结"
+        return data
 
 
 class ProjectState(BaseModel):
@@ -34,33 +82,47 @@ class ProjectState(BaseModel):
     owner_org_id: UUID | None = None
     status: Status = "none"
     archive_no: str | None = None
+    tasks: dict[str, Task] = {}
     seq: int = 0
 
     @property
     def exists(self) -> bool:
         return self.status != "none"
 
-    def public(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
+    def task(self, dept_org_id: UUID) -> Task | None:
+        return self.tasks.get(str(dept_org_id))
+
+    def public(self, today: date) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude={"tasks"})
         data["status_label"] = STATUS_LABELS[self.status]
+        data["tasks"] = [t.public(today) for t in sorted(self.tasks.values(), key=lambda t: t.dept_name)]
         return data
 
 
 def apply(state: ProjectState, event: Event) -> ProjectState:
+    data = event.data
+    update: dict[str, Any] = {"seq": event.seq}
     if event.type == CREATED:
-        data = event.data
-        return state.model_copy(
-            update={
-                "id": UUID(data["id"]),
-                "code": data["code"],
-                "name": data["name"],
-                "owner_org_id": UUID(data["owner_org_id"]),
-                "status": "registered",
-                "seq": event.seq,
-            }
-        )
-    if event.type == ARCHIVE_OPENED:
-        return state.model_copy(
-            update={"status": "archived", "archive_no": event.data["archive_no"], "seq": event.seq}
-        )
-    return state.model_copy(update={"seq": event.seq})
+        update |= {
+            "id": UUID(data["id"]),
+            "code": data["code"],
+            "name": data["name"],
+            "owner_org_id": UUID(data["owner_org_id"]),
+            "status": "registered",
+        }
+    elif event.type == ARCHIVE_OPENED:
+        update |= {"status": "archived", "archive_no": data["archive_no"]}
+    elif event.type == APPROVAL_STARTED:
+        tasks = dict(state.tasks)
+        for raw in data["tasks"]:
+            task = Task.model_validate(raw)
+            tasks[str(task.dept_org_id)] = task
+        update["tasks"] = tasks
+    elif event.type == TASK_UPDATED:
+        key = data["dept_org_id"]
+        task = state.tasks[key].model_copy(update={"status": data["status"], "note": data.get("note", "")})
+        update["tasks"] = {**state.tasks, key: task}
+    elif event.type == DEADLINE_CHANGED:
+        key = data["dept_org_id"]
+        update["tasks"] = {**state.tasks, key: state.tasks[key].model_copy(update={"alert": data["alert"]})}
+    return state.model_copy(update=update)

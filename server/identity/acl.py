@@ -20,7 +20,7 @@ import asyncpg
 from server.audit import service as audit
 from server.audit.models import AuditRecord
 from server.errors import Unavailable
-from server.permissions import ROLE_PERMISSIONS, role_has
+from server.permissions import PERMISSION_LABELS, ROLE_PERMISSIONS, role_has
 from server.security.gm import hmac_sm3, macs_equal
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,10 @@ INSERT_ROW = """
     ON CONFLICT (role, permission) DO NOTHING"""
 DELETE_ROW = "DELETE FROM role_permission WHERE role = $1 AND permission = $2"
 COUNT_ROWS = "SELECT count(*) FROM role_permission"
+INTRODUCED = "SELECT permission FROM permission_introduced"
+INTRODUCE = "INSERT INTO permission_introduced (permission) VALUES ($1) ON CONFLICT DO NOTHING"
+INSERT_DEFAULT = """
+    INSERT INTO role_permission (role, permission, mac) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"""
 
 
 def _mac(key: bytes, *parts: str) -> str:
@@ -72,13 +76,19 @@ class PermissionTable:
 
 
 async def ensure_defaults(conn: Any, key: bytes) -> int:
-    """Fill an empty table with the default grants; returns how many rows were written."""
-    if await conn.fetchval(COUNT_ROWS):
-        return 0
+    """Write the default grants of every permission not introduced yet (all of them into an empty
+    table); returns how many rows were written. A grant an administrator revoked is not restored."""
+    introduced = {r["permission"] for r in await conn.fetch(INTRODUCED)}
+    if not await conn.fetchval(COUNT_ROWS):
+        introduced = set()
+    new = sorted(p for p in PERMISSION_LABELS if p not in introduced)
     rows = [
         (r, p, permission_row_mac(key, r, p)) for r, perms in ROLE_PERMISSIONS.items() for p in sorted(perms)
-    ]
-    await conn.executemany(INSERT_ROW, rows)
+        if p in new
+    ]  # fmt: skip
+    async with conn.transaction():
+        await conn.executemany(INSERT_DEFAULT, rows)
+        await conn.executemany(INTRODUCE, [(p,) for p in new])
     return len(rows)
 
 

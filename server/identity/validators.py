@@ -16,14 +16,12 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Final
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
+from server.clock import SHANGHAI
 from server.errors import InvalidInput
-
-SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 
 # GB 32100-2015 §4 and table 1: digits and uppercase letters without I, O, Z, S, V; a character's value is
 # its index here (A=10 … Y=30), and the check character is MOD 31 over weights 3^(i-1) mod 31.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +21,22 @@ class ProjectIn(BaseModel):
     name: str = Field(min_length=2, max_length=200, description="项目名称")
 
 
+class TaskOut(BaseModel):
+    dept_org_id: UUID
+    dept_name: str
+    item: str
+    limit_workdays: int
+    accepted_on: date
+    due_on: date
+    status: str
+    status_label: str
+    note: str
+    deadline_state: str = Field(
+        description="on_time 正常 · due_soon 即将到期（黄）· overdue 已超期（红）· done 已办结"
+    )
+    deadline_label: str
+
+
 class ProjectOut(BaseModel):
     id: UUID
     code: str
@@ -28,7 +45,30 @@ class ProjectOut(BaseModel):
     status: str
     status_label: str
     archive_no: str | None
+    tasks: list[TaskOut]
     seq: int
+
+
+class TaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dept_org_id: UUID = Field(description="审批部门（机构类型须为 department）")
+    item: str = Field(min_length=1, max_length=100, description="审批事项，如 施工许可")
+    limit_workdays: int = Field(ge=1, le=120, description="办理时限（工作日）")
+
+
+class ApprovalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: list[TaskIn] = Field(min_length=1, max_length=12)
+    accepted_on: date | None = Field(default=None, description="受理日期；缺省为今日（上海时间）")
+
+
+class TaskUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: Literal["in_review", "approved", "rejected", "returned"]
+    note: str = Field(default="", max_length=500)
 
 
 class ProjectRow(BaseModel):

@@ -9,19 +9,20 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 
 from actors.project.actor import project_address
-from actors.project.messages import CreateProject, GetProject
+from actors.project.messages import CreateProject, GetProject, StartApproval, TaskSpec, UpdateTask
 from actors.project.state import ProjectState
-from server.errors import BadRequest, Conflict, NotFound
+from server import clock
+from server.errors import BadRequest, Conflict, InvalidInput, NotFound
 from server.live import stream_actor
 from server.projects.access import READ_ANY, access_project
-from server.projects.models import ProjectIn, ProjectList, ProjectOut
-from server.projects.service import find_same_registration, list_projects
+from server.projects.models import ApprovalIn, ProjectIn, ProjectList, ProjectOut, TaskUpdateIn
+from server.projects.service import department_names, find_same_registration, list_projects
 from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, holds, reject, require_user
 from server.runtime import runtime
 
 
 def _out(state: ProjectState) -> ProjectOut:
-    return ProjectOut.model_validate(state.public())
+    return ProjectOut.model_validate(state.public(clock.today()))
 
 
 async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
@@ -60,6 +61,50 @@ async def get_project(request: Request) -> ProjectOut:
     return _out(state)
 
 
+async def start_approval(request: Request, body: ApprovalIn) -> ProjectOut:
+    """The owner enterprise dispatches the project to the departments at once (并联审批)."""
+    user = require_user(request)
+    rt = runtime(request)
+    project_id: UUID = request.path_params["project_id"]
+    async with rt.pool.acquire() as conn:
+        await access_project(conn, user, project_id, read_any=False)
+        names = await department_names(conn, [t.dept_org_id for t in body.tasks])
+    unknown = [str(t.dept_org_id) for t in body.tasks if t.dept_org_id not in names]
+    if unknown:
+        raise InvalidInput("审批部门不存在或不是审批部门", departments=unknown)
+    specs = [
+        TaskSpec(
+            dept_org_id=t.dept_org_id,
+            dept_name=names[t.dept_org_id],
+            item=t.item,
+            limit_workdays=t.limit_workdays,
+        )
+        for t in body.tasks
+    ]
+    msg = StartApproval(
+        tasks=specs, accepted_on=body.accepted_on or clock.today(), by=user.id, actor_login=user.login,
+        ip=client_ip(request),
+    )  # fmt: skip
+    return _out(await rt.actors.ref(project_address(project_id)).ask(msg, rt.settings.ask_timeout_s))
+
+
+async def update_task(request: Request, body: TaskUpdateIn) -> ProjectOut:
+    """A department moves its own task (reviewers of other departments may not)."""
+    user = require_user(request)
+    rt = runtime(request)
+    project_id: UUID = request.path_params["project_id"]
+    dept_org_id: UUID = request.path_params["dept_org_id"]
+    async with rt.pool.acquire() as conn:
+        await access_project(conn, user, project_id, read_any=await holds(request, READ_ANY))
+    if user.org_id != dept_org_id:  # object-level, like a project one may not see: 404, not 403
+        raise NotFound("本部门在该项目没有审批任务")
+    msg = UpdateTask(
+        dept_org_id=dept_org_id, status=body.status, note=body.note, by=user.id, actor_login=user.login,
+        ip=client_ip(request),
+    )  # fmt: skip
+    return _out(await rt.actors.ref(project_address(project_id)).ask(msg, rt.settings.ask_timeout_s))
+
+
 def _since(text: str | None) -> int | None:
     if text is None:
         return None
@@ -81,7 +126,7 @@ async def project_events(websocket: WebSocket) -> None:
     except (BadRequest, NotFound) as exc:
         await reject(websocket, exc)
         return
-    await stream_actor(websocket, rt.actors.ref(project_address(project_id)), since, rt.settings)
+    await stream_actor(websocket, rt.actors, rt.live, project_address(project_id), since)
 
 
 ROUTES = RouteTable(
@@ -113,6 +158,26 @@ ROUTES = RouteTable(
             "project.read",
             ProjectOut,
             summary="项目实时状态",
+            tags=("projects",),
+        ),
+        ApiRoute(
+            "POST",
+            "/api/v1/projects/{project_id:uuid}/approval",
+            start_approval,
+            "approval.dispatch",
+            ProjectOut,
+            ApprovalIn,
+            summary="发起并联审批（向各审批部门同时分派任务）",
+            tags=("projects",),
+        ),
+        ApiRoute(
+            "PUT",
+            "/api/v1/projects/{project_id:uuid}/tasks/{dept_org_id:uuid}",
+            update_task,
+            "task.update",
+            ProjectOut,
+            TaskUpdateIn,
+            summary="办理本部门审批任务",
             tags=("projects",),
         ),
     ],

@@ -30,3 +30,8 @@ async def find_same_registration(conn: Any, code: str, owner_org_id: UUID, name:
         return None
     project_id: UUID = row["id"]
     return project_id
+
+
+async def department_names(conn: Any, ids: list[UUID]) -> dict[UUID, str]:
+    """The names of those of `ids` that are approval departments."""
+    return {r["id"]: r["name"] for r in await conn.fetch(sql.DEPARTMENTS, ids)}

@@ -25,3 +25,5 @@ OPEN_ARCHIVE = """
 ARCHIVE_OF = "SELECT archive_no, manifest, opened_at FROM project_archive WHERE project_id = $1"
 
 PROJECT_BY_CODE = "SELECT id, owner_org_id, name FROM project WHERE code = $1"
+
+DEPARTMENTS = "SELECT id, name FROM organization WHERE kind = 'department' AND id = ANY($1::uuid[])"

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from actors.project.actor import project_address
 from actors.project.messages import GetProject
+from server import clock
 from server.permissions import PUBLIC
 from server.projects.access import READ_ANY, access_project
 from server.projects.service import list_projects
@@ -75,7 +76,7 @@ async def project_page(request: Request) -> Response:
     async with rt.pool.acquire() as conn:
         await access_project(conn, user, project_id, read_any=await holds(request, READ_ANY))
     state = await rt.actors.ref(project_address(project_id)).ask(GetProject(), rt.settings.ask_timeout_s)
-    context = await page_context(request, project=state.public())
+    context = await page_context(request, project=state.public(clock.today()))
     return templates.TemplateResponse(request, "project.html", context)
 
 

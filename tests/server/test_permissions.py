@@ -28,6 +28,14 @@ SESSION_CHANGING = {
 # A valid body for every API route that takes one; a new route without an entry fails this suite.
 BODIES = {
     ("POST", "/api/v1/projects"): lambda: {"code": unique_code(), "name": "权限测试项目"},
+    ("POST", "/api/v1/projects/{project_id:uuid}/approval"): lambda: {
+        "tasks": [{"dept_org_id": str(stable_id("org", "DEPT-ZJW")), "item": "施工许可", "limit_workdays": 5}],
+        "accepted_on": "2026-11-02",
+    },
+    ("PUT", "/api/v1/projects/{project_id:uuid}/tasks/{dept_org_id:uuid}"): lambda: {
+        "status": "in_review",
+        "note": "已受理",
+    },
     ("POST", "/api/v1/login"): lambda: {"login": "pujiang", "password": DEMO_PASSWORD},
     ("POST", "/api/v1/login/sms/code"): lambda: {"phone": "13955550000"},
     ("POST", "/api/v1/login/sms"): lambda: {"phone": "13955550000", "code": "000000"},
@@ -56,7 +64,7 @@ QUERIES = {("GET", "/api/v1/dev/sms"): {"phone": "13900000001"}}
 # Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found.
 PATH = {
     "user_id:uuid": str(stable_id("user", "pujiang")), "role": "bid_expert", "permission": "project.read",
-    "token_id:uuid": str(uuid.UUID(int=0)),
+    "token_id:uuid": str(uuid.UUID(int=0)), "dept_org_id:uuid": str(stable_id("org", "DEPT-ZJW")),
 }  # fmt: skip
 
 

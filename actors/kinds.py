@@ -1,0 +1,11 @@
+"""The actor kinds a node runs, and the messages workers may send them through the inbox stream."""
+
+from __future__ import annotations
+
+from actors.messages import Message
+from actors.project.actor import ProjectActor
+from actors.project.messages import INBOX_MESSAGES as PROJECT_INBOX
+from actors.runtime import Actor
+
+ACTOR_KINDS: tuple[type[Actor], ...] = (ProjectActor,)
+INBOX_MESSAGES: dict[str, type[Message]] = {**PROJECT_INBOX}
