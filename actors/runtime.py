@@ -128,9 +128,9 @@ class Actor(ABC):
         async with self.deps.pool.acquire() as conn:
             snap = await journal.load_snapshot(conn, self.address)
             if snap is not None and snap.version == self.snapshot_version:
+                self.seq = self.snapshot_seq = snap.seq
                 self.load(snap.state["state"])
                 self.presence = {m["conn"]: Member.model_validate(m) for m in snap.state["presence"]}
-                self.seq = self.snapshot_seq = snap.seq
             for event in await journal.events_after(conn, self.address, self.seq, limit=2**31 - 1):
                 self._fold(event)
 

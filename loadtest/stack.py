@@ -49,6 +49,7 @@ class Stack:
     redis_prefix: str
     password: str  # of every seeded demo account (server/seed.py USERS)
     workers: list[Child] = field(default_factory=list)
+    nodes: list[ServerChild] = field(default_factory=list)  # more server processes (`start_node`)
 
     @property
     def queue_key(self) -> str:
@@ -64,6 +65,19 @@ class Stack:
     def stop_workers(self) -> None:
         while self.workers:
             self.workers.pop().stop()
+
+    def start_node(self, node_id: str, extra_env: dict[str, str] | None = None) -> ServerChild:
+        """Start one more server process (a cluster node) on its own port, sharing this stack's
+        database, Redis prefix and var directory, named `node_id` (TONGBAN_NODE_ID)."""
+        env = {**self.env, **(extra_env or {}), "TONGBAN_NODE_ID": node_id}
+        child = start_server(env, self.var_dir / "logs" / f"server-{node_id}.log")
+        self.nodes.append(child)
+        print(f"stack: node {node_id} {child.url} (pid {child.proc.pid})", flush=True)
+        return child
+
+    def stop_nodes(self) -> None:
+        while self.nodes:
+            self.nodes.pop().stop()
 
     def log_problems(self, limit: int = 5) -> tuple[int, list[str]]:
         """How many WARNING/ERROR lines the server and workers logged, and the first few of them."""
@@ -102,8 +116,16 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 @contextlib.contextmanager
-def running_stack(tag: str, *, with_worker: bool = True) -> Iterator[Stack]:
-    """Server (and, unless told otherwise, one worker) on a fresh database named after `tag`."""
+def running_stack(
+    tag: str,
+    *,
+    with_worker: bool = True,
+    node_id: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """Server (and, unless told otherwise, one worker) on a fresh database named after `tag`.
+    `node_id`: the server's TONGBAN_NODE_ID (more nodes: `Stack.start_node`); `extra_env`: more
+    TONGBAN_* settings for every process of the stack (e.g. TONGBAN_WS_HEARTBEAT_S)."""
     run_id = uuid.uuid4().hex[:10]
     name = f"tongban_{tag}_{run_id}"
     prefix = f"tb{tag}:{run_id}:"
@@ -117,8 +139,9 @@ def running_stack(tag: str, *, with_worker: bool = True) -> Iterator[Stack]:
     try:
         keys = KeyRing(var_dir / "keys")
         database_url = asyncio.run(prepare_database(urls.database, name, keys, password))
-        env = _env(database_url, urls.redis, prefix, var_dir, password)
-        server = start_server(env, var_dir / "logs" / "server.log")
+        env = {**_env(database_url, urls.redis, prefix, var_dir, password), **(extra_env or {})}
+        first_env = env if node_id is None else {**env, "TONGBAN_NODE_ID": node_id}
+        server = start_server(first_env, var_dir / "logs" / "server.log")
         stack = Stack(server, env, var_dir, database_url, urls.redis, prefix, password)
         if with_worker:
             stack.start_worker()
@@ -131,6 +154,7 @@ def running_stack(tag: str, *, with_worker: bool = True) -> Iterator[Stack]:
     finally:
         if stack is not None:
             stack.stop_workers()
+            stack.stop_nodes()
         if server is not None:
             server.stop()
         asyncio.run(db.drop_database(urls.database, name))

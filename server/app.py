@@ -64,6 +64,7 @@ class ActorDeps:
 
 def route_table() -> RouteTable:
     from server.audit.routes import ROUTES as audit
+    from server.bids.routes import ROUTES as bids
     from server.health import ROUTES as health
     from server.identity.admin_routes import ROUTES as identity_admin
     from server.identity.org_routes import ROUTES as identity_orgs
@@ -73,7 +74,17 @@ def route_table() -> RouteTable:
     from server.web.pages import ROUTES as pages
 
     table = RouteTable()
-    for part in (health, identity, identity_admin, identity_orgs, identity_tokens, projects, audit, pages):
+    for part in (
+        health,
+        identity,
+        identity_admin,
+        identity_orgs,
+        identity_tokens,
+        projects,
+        bids,
+        audit,
+        pages,
+    ):
         table.extend(part)
     return table
 

@@ -96,6 +96,7 @@ class Connection:
 
     __slots__ = (
         "bucket",
+        "closer",
         "closing",
         "last_heard",
         "live",
@@ -123,6 +124,7 @@ class Connection:
         self.token_at = loop.time()
         self.overflow_times: deque[float] = deque()
         self.member: Member | None = None
+        self.closer: asyncio.Task[None] | None = None
 
     # -- sending --------------------------------------------------------------------------------------
 
@@ -179,7 +181,7 @@ class Connection:
         if self.closing:
             return
         self.closing = True
-        asyncio.get_running_loop().create_task(self._close(code, reason))
+        self.closer = asyncio.get_running_loop().create_task(self._close(code, reason))
 
     async def _close(self, code: int, reason: str) -> None:
         try:
@@ -281,9 +283,8 @@ async def stream_actor(
             conn.writer.cancel()
         if conn.member is not None:
             system.tell(address, Leave(conn=conn.member.conn))
-        if (
-            websocket.client_state == WebSocketState.CONNECTED
-            and websocket.application_state == WebSocketState.CONNECTED
-        ):
+        if conn.closer is not None:
+            await conn.closer  # the close with its code (4408, 4409, 4429 …) already under way
+        elif WebSocketState.CONNECTED == websocket.client_state == websocket.application_state:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
                 await websocket.close()

@@ -16,6 +16,7 @@ from server.routing import current_user, holds
 # (href, label, permission of the page it opens), in header order.
 NAV_LINKS: Final[tuple[tuple[str, str, str], ...]] = (
     ("/projects", "项目", "project.read"),
+    ("/bids", "评标会议", "bid.read"),
     ("/admin/users", "用户管理", "user.manage"),
     ("/admin/roles", "角色权限", "permission.manage"),
 )

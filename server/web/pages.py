@@ -1,4 +1,5 @@
-"""Server-rendered pages (Chinese UI) on one layout: home, login, project list, live project status;
+"""Server-rendered pages (Chinese UI) on one layout: home, login, project list, live project status,
+bid sessions (评标会议) and the live session;
 the account and administration pages live in `account_pages` and `admin_pages` and join `ROUTES` here.
 
 Must not: hold business rules; pages read through the same services and actors as the API.
@@ -6,15 +7,20 @@ Must not: hold business rules; pages read through the same services and actors a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final
 from uuid import UUID
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from actors.bid.actor import bid_address
+from actors.bid.messages import GetBidSession
 from actors.project.actor import project_address
 from actors.project.messages import GetProject
 from server import clock
+from server.bids.access import MANAGE, access_bid
+from server.bids.service import list_bids
 from server.permissions import PUBLIC
 from server.projects.access import READ_ANY, access_project
 from server.projects.service import list_projects
@@ -80,12 +86,37 @@ async def project_page(request: Request) -> Response:
     return templates.TemplateResponse(request, "project.html", context)
 
 
+def local_time(at: datetime) -> str:
+    return at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+async def bids_page(request: Request) -> Response:
+    user = require_user(request)
+    async with runtime(request).pool.acquire() as conn:
+        bids = await list_bids(conn, user, manage=await holds(request, MANAGE))
+    context = await page_context(request, bids=bids, local_time=local_time)
+    return templates.TemplateResponse(request, "bids.html", context)
+
+
+async def bid_page(request: Request) -> Response:
+    user = require_user(request)
+    rt = runtime(request)
+    bid_id: UUID = request.path_params["bid_id"]
+    async with rt.pool.acquire() as conn:
+        await access_bid(conn, user, bid_id, manage=await holds(request, MANAGE))
+    view = await rt.actors.ref(bid_address(bid_id)).ask(GetBidSession(), rt.settings.ask_timeout_s)
+    context = await page_context(request, bid=view, local_time=local_time)
+    return templates.TemplateResponse(request, "bid.html", context)
+
+
 ROUTES = RouteTable(
     pages=[
         PageRoute("/", home, PUBLIC),
         PageRoute("/login", login_page, PUBLIC),
         PageRoute("/projects", projects_page, "project.read"),
         PageRoute("/projects/{project_id:uuid}", project_page, "project.read"),
+        PageRoute("/bids", bids_page, "bid.read"),
+        PageRoute("/bids/{bid_id:uuid}", bid_page, "bid.read"),
     ]
 )
 ROUTES.extend(ACCOUNT_ROUTES)

@@ -29,7 +29,9 @@ SESSION_CHANGING = {
 BODIES = {
     ("POST", "/api/v1/projects"): lambda: {"code": unique_code(), "name": "权限测试项目"},
     ("POST", "/api/v1/projects/{project_id:uuid}/approval"): lambda: {
-        "tasks": [{"dept_org_id": str(stable_id("org", "DEPT-ZJW")), "item": "施工许可", "limit_workdays": 5}],
+        "tasks": [
+            {"dept_org_id": str(stable_id("org", "DEPT-ZJW")), "item": "施工许可", "limit_workdays": 5}
+        ],
         "accepted_on": "2026-11-02",
     },
     ("PUT", "/api/v1/projects/{project_id:uuid}/tasks/{dept_org_id:uuid}"): lambda: {

@@ -1,0 +1,233 @@
+"""The actor runtime against real PostgreSQL and Redis: one message at a time, supervision, snapshots,
+passivation, durable timers, and several nodes (in one process here: each `ActorSystem` is a node with
+its own lease; tests/server/test_cluster.py kills real server processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from actors.cluster import RemoteError
+from actors.events import Address
+from actors.hub import Hub, Subscription, next_frames
+from actors.messages import GetView, View
+from actors.runtime import ActorSystem, RuntimeConfig, UnknownActor
+from server.errors import Conflict, TongbanError
+from tests.actors.counter import Add, Boom, Counter, Deps, Get, Refuse, SetTimer, Total, counter_address
+
+Node = Callable[..., Awaitable[ActorSystem]]
+
+
+@pytest.fixture
+async def node(pool, redis, redis_prefix) -> AsyncIterator[Node]:
+    """Start nodes sharing one database and one Redis namespace (fresh per test)."""
+    prefix = f"{redis_prefix}rt:{uuid.uuid4().hex[:8]}:"
+    started: list[ActorSystem] = []
+
+    async def start(name: str = "a", **config: float) -> ActorSystem:
+        settings = {"lease_ttl_s": 1.0, "timer_poll_s": 0.1, "ask_timeout_s": 5.0, **config}
+        system = ActorSystem(
+            Deps(pool=pool, node=name), redis, prefix, RuntimeConfig(node_id=name, **settings)
+        )
+        system.register(Counter)
+        await system.start()
+        started.append(system)
+        return system
+
+    yield start
+    for system in started:
+        await system.stop()
+
+
+async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await predicate():  # noqa: ASYNC110 - the state polled lives in Redis/the runtime
+            await asyncio.sleep(0.05)
+
+
+async def test_concurrent_asks_are_processed_one_at_a_time_and_each_gets_its_answer(node):
+    system = await node()
+    address = counter_address(uuid.uuid4())
+    answers = await asyncio.gather(*(system.ask(address, Add(by=1), 5) for _ in range(50)))
+    assert sorted(a.total for a in answers) == list(range(1, 51))  # no lost update, no two alike
+    assert [a.seq for a in sorted(answers, key=lambda a: a.seq)] == list(range(1, 51))
+
+
+async def test_a_crashing_handler_answers_an_error_and_the_actor_is_rebuilt_from_its_journal(node):
+    system = await node()
+    address = counter_address(uuid.uuid4())
+    await system.ask(address, Add(by=7), 5)
+    with pytest.raises(TongbanError) as crash:
+        await system.ask(address, Boom(), 5)
+    assert crash.value.status == 500
+    assert (await system.ask(address, Get(), 5)).total == 7  # not the -1000 left in memory
+    with pytest.raises(Conflict):
+        await system.ask(address, Refuse(), 5)  # a refusal is not a crash: state kept, same actor
+    assert (await system.ask(address, Add(by=1), 5)).total == 8
+
+
+async def test_an_unknown_actor_kind_is_refused_as_not_found(node):
+    system = await node()
+    with pytest.raises(UnknownActor) as refused:
+        await system.ask(Address(kind="nope", id=uuid.uuid4()), Get(), 5)
+    assert refused.value.status == 404
+
+
+async def test_activation_starts_from_the_latest_snapshot_and_replays_only_later_events(node, pool):
+    system = await node(idle_s=0.3)
+    ident = uuid.uuid4()
+    address = counter_address(ident)
+    for _ in range(7):
+        await system.ask(address, Add(by=2), 5)
+    async with pool.acquire() as conn:
+        snap = await conn.fetchrow("SELECT seq, state FROM actor_snapshot WHERE actor_id = $1", ident)
+        # Events before the snapshot are no longer needed: remove them to prove they are not read.
+        await conn.execute("DELETE FROM actor_event WHERE actor_id = $1 AND seq <= $2", ident, snap["seq"])
+    assert snap["seq"] == 5
+    assert snap["state"]["state"] == {"total": 10}
+    await wait_for(lambda: _async(system.live_count == 0))  # passivated while idle
+    assert (await system.ask(address, Get(), 5)).total == 14  # snapshot 10 + events 6 and 7
+    assert (str(address), 5) in Counter.loads
+
+
+async def test_an_idle_actor_is_passivated_and_comes_back_with_its_state(node, redis, redis_prefix):
+    system = await node(idle_s=0.3)
+    address = counter_address(uuid.uuid4())
+    await system.ask(address, Add(by=3), 5)
+    assert system.live_count == 1
+    await wait_for(lambda: _async(system.live_count == 0))
+    await wait_for(lambda: _lease_gone(system, address))  # the lease is given back too
+    assert (await system.ask(address, Add(by=1), 5)).total == 4
+
+
+async def test_a_durable_timer_fires_after_the_node_that_set_it_is_gone(node):
+    first = await node("a")
+    address = counter_address(uuid.uuid4())
+    await first.ask(address, SetTimer(at=datetime.now(UTC) + timedelta(seconds=1.5), by=5), 5)
+    await first.stop()  # the node goes away before the timer is due
+    second = await node("b")
+    await wait_for(lambda: _total_is(second, address, 5))
+
+
+async def test_a_message_for_an_actor_owned_by_another_node_is_forwarded_and_answered_in_kind(node):
+    a, b = await node("a"), await node("b")
+    address = counter_address(uuid.uuid4())
+    assert (await a.ask(address, Add(by=1), 5)).node == "a"
+    answer = await b.ask(address, Add(by=1), 5)
+    assert isinstance(answer, Total)
+    assert (answer.node, answer.total) == ("a", 2)
+    view = await b.ask(address, GetView(), 5)
+    assert isinstance(view, View)
+    assert view.data == {"total": 2}
+    with pytest.raises(RemoteError) as refused:
+        await b.ask(address, Refuse(), 5)
+    assert (refused.value.status, refused.value.code) == (409, "conflict")
+    assert b.live_count == 0
+
+
+async def test_a_node_that_lost_its_lease_cannot_write_and_its_callers_reach_the_new_owner(node, redis):
+    a = await node("a", lease_ttl_s=30.0)
+    b = await node("b", lease_ttl_s=30.0)
+    ident = uuid.uuid4()
+    address = counter_address(ident)
+    await a.ask(address, Add(by=1), 5)
+    # a stalls (its lease lapses) while keeping the actor in memory; b takes the actor over.
+    await redis.delete(a.leases.alive_prefix + "a")
+    assert (await b.ask(address, Add(by=10), 5)).node == "b"
+    # a still believes it owns the actor: its write is refused by the journal's fence, it lets the
+    # actor go, and the ask is routed to b.
+    await redis.set(a.leases.alive_prefix + "a", "a")
+    answer = await a.ask(address, Add(by=100), 5)
+    assert (answer.node, answer.total) == ("b", 111)
+    assert a.live_count == 0
+    async with a.deps.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT seq, payload FROM actor_event WHERE actor_id = $1 ORDER BY seq", ident
+        )
+    assert [(r["seq"], r["payload"]["by"]) for r in rows] == [(1, 1), (2, 10), (3, 100)]
+
+
+async def test_the_actors_of_a_dead_node_are_taken_over_within_the_lease_time(node):
+    a = await node("a", lease_ttl_s=1.0)
+    b = await node("b", lease_ttl_s=1.0)
+    address = counter_address(uuid.uuid4())
+    await a.ask(address, Add(by=4), 5)
+    a.cluster.on_ask = None  # a stops answering, as if it hung; then it is gone
+    for task in list(a._tasks):
+        task.cancel()  # no more heartbeats: its lease lapses
+    await a.cluster.stop()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    answer = await b.ask(address, Add(by=1), 5)
+    assert (answer.node, answer.total) == ("b", 5)
+    assert loop.time() - started < 2.5  # lease 1 s, plus retry backoff
+
+
+async def test_events_reach_subscribers_on_other_nodes_in_order(node):
+    a, b = await node("a"), await node("b")
+    hub_b = Hub(b)
+    address = counter_address(uuid.uuid4())
+    await a.ask(address, Add(by=1), 5)
+    woken = asyncio.Event()
+    sub = Subscription(address, 100, None, woken.set)
+    await hub_b.add(sub)
+    first = await next_frames(hub_b, sub, 5)
+    assert first[0].startswith('{"type": "snapshot", "seq": 1')
+    for _ in range(5):
+        await a.ask(address, Add(by=1), 5)
+    seen: list[int] = []
+    async with asyncio.timeout(5):
+        while len(seen) < 5:
+            await woken.wait()
+            woken.clear()
+            seen += [int(f.split('"seq":')[1].split(",")[0]) for f in await next_frames(hub_b, sub, 5)]
+    assert seen == [2, 3, 4, 5, 6]
+    hub_b.remove(sub)
+
+
+async def test_a_subscriber_that_overflows_its_queue_gets_one_snapshot_instead_of_the_backlog(node):
+    system = await node()
+    hub = Hub(system)
+    address = counter_address(uuid.uuid4())
+    sub = Subscription(address, 3, None, lambda: None)
+    await hub.add(sub)
+    await next_frames(hub, sub, 5)  # the first snapshot
+    for _ in range(10):
+        await system.ask(address, Add(by=1), 5)  # the subscriber reads nothing meanwhile
+    frames = await next_frames(hub, sub, 5)
+    assert sub.overflows >= 1
+    assert frames[0].startswith('{"type": "snapshot", "seq": ')
+    assert '"total": 10' in frames[0]
+    assert all("snapshot" not in f for f in frames[1:])
+    assert sub.last_seq == 10
+
+
+async def test_a_subscriber_that_missed_an_event_between_nodes_gets_it_from_the_journal(node):
+    system = await node()
+    hub = Hub(system)
+    address = counter_address(uuid.uuid4())
+    sub = Subscription(address, 100, 0, lambda: None)
+    await hub.add(sub)
+    assert await next_frames(hub, sub, 5) == []
+    await system.ask(address, Add(by=1), 5)
+    await system.ask(address, Add(by=1), 5)
+    sub.queue.popleft()  # event 1 "lost" on its way
+    frames = await next_frames(hub, sub, 5)
+    assert [int(f.split('"seq":')[1].split(",")[0]) for f in frames] == [1, 2]
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+async def _lease_gone(system: ActorSystem, address: Address) -> bool:
+    return not await system.leases.redis.exists(f"{system.leases.prefix}owner:{address.kind}:{address.id}")
+
+
+async def _total_is(system: ActorSystem, address: Address, total: int) -> bool:
+    answer: Total = await system.ask(address, Get(), 5)
+    return answer.total == total

@@ -1,0 +1,138 @@
+"""Live websocket connections against a real server: heartbeats answered or the client is closed,
+floods rate-limited then closed, frames of the wrong shape answered with an error, oversize frames
+refused, and none of it disturbs the other clients of the same actor."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.conftest import unique_code
+from tests.support.clients import login, next_frame, open_ws
+from tests.support.processes import ServerChild, start_server
+
+
+@pytest.fixture
+def strict_server(env, tmp_path):
+    """A server with short heartbeat and idle limits so the tests run in seconds."""
+    child = start_server(
+        {
+            **env,
+            "TONGBAN_WS_HEARTBEAT_S": "0.3",
+            "TONGBAN_WS_IDLE_TIMEOUT_S": "1.5",
+            "TONGBAN_WS_CLIENT_RATE": "5",
+            "TONGBAN_WS_CLIENT_BURST": "10",
+            "TONGBAN_WS_MAX_FRAME_BYTES": "4096",
+        },
+        tmp_path / "server.log",
+    )
+    yield child
+    child.stop()
+
+
+async def _watch(server: ServerChild, client, project_id: str):
+    ws = await open_ws(server.ws_url, f"/ws/projects/{project_id}", client)
+    assert (await next_frame(ws))["type"] == "snapshot"
+    return ws
+
+
+async def _closed_with(ws, timeout: float = 10.0) -> int:
+    """Read (answering pings when `ws.answer_pings`) until the server closes; its close code."""
+    async with asyncio.timeout(timeout):
+        with pytest.raises(ConnectionClosed) as closed:
+            await _read_forever(ws)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+async def _read_forever(ws) -> None:
+    while True:
+        frame = json.loads(await ws.recv())
+        if frame.get("type") == "ping" and ws.answer_pings:
+            await ws.send('{"type":"pong"}')
+
+
+async def _project(client) -> str:
+    response = await client.post("/api/v1/projects", json={"code": unique_code(), "name": "连接测试项目"})
+    assert response.status_code == 201
+    return str(response.json()["id"])
+
+
+async def test_a_client_that_answers_heartbeats_stays_and_one_that_does_not_is_closed_with_4408(
+    strict_server,
+):
+    client = await login(strict_server.url, "pujiang")
+    project_id = await _project(client)
+    polite, silent = (
+        await _watch(strict_server, client, project_id),
+        await _watch(strict_server, client, project_id),
+    )
+    polite.answer_pings, silent.answer_pings = True, False
+    polite_task = asyncio.create_task(_closed_with(polite, timeout=4.0))
+    assert await _closed_with(silent) == 4408
+    await asyncio.sleep(0.5)
+    assert not polite_task.done()  # still connected well past the idle limit
+    polite_task.cancel()
+    await polite.close()
+    await client.aclose()
+
+
+async def test_a_flooding_client_is_closed_with_4429_and_its_neighbour_keeps_receiving(strict_server):
+    client = await login(strict_server.url, "pujiang")
+    project_id = await _project(client)
+    flooder, neighbour = (
+        await _watch(strict_server, client, project_id),
+        await _watch(strict_server, client, project_id),
+    )
+    flooder.answer_pings = True
+    for _ in range(200):
+        try:
+            await flooder.send('{"type":"pong"}')
+        except ConnectionClosed:
+            break
+    assert await _closed_with(flooder) == 4429
+    approval = await client.post(
+        f"/api/v1/projects/{project_id}/approval",
+        json={"tasks": [{"dept_org_id": await _dept(client), "item": "施工许可", "limit_workdays": 20}]},
+    )
+    assert approval.status_code == 200, approval.text
+    async with asyncio.timeout(10):
+        while (frame := await next_frame(neighbour))["type"] != "project.approval_started":
+            pass
+    assert frame["data"]["tasks"][0]["item"] == "施工许可"
+    await neighbour.close()
+    await client.aclose()
+
+
+async def test_a_frame_of_the_wrong_shape_gets_an_error_frame_and_the_connection_stays(strict_server):
+    client = await login(strict_server.url, "pujiang")
+    ws = await _watch(strict_server, client, await _project(client))
+    for bad in ("not json", '{"type": "subscribe", "actor": "project:x"}', "[1, 2]"):
+        await ws.send(bad)
+        frame = await next_frame(ws)
+        assert (frame["type"], frame["code"]) == ("error", "invalid_message"), frame
+    await ws.send('{"type":"ping"}')
+    assert await next_frame(ws) == {"type": "pong"}
+    await ws.close()
+    await client.aclose()
+
+
+async def test_an_oversize_frame_closes_only_that_connection_with_1009(strict_server):
+    client = await login(strict_server.url, "pujiang")
+    project_id = await _project(client)
+    ws = await _watch(strict_server, client, project_id)
+    ws.answer_pings = True
+    await ws.send("x" * 10_000)
+    assert await _closed_with(ws) == 1009
+    again = await _watch(strict_server, client, project_id)  # the server is fine
+    await again.close()
+    await client.aclose()
+
+
+async def _dept(client) -> str:
+    from server.seed import stable_id
+
+    return str(stable_id("org", "DEPT-ZJW"))
