@@ -56,6 +56,9 @@ BODIES = {
     },
     ("PATCH", "/api/v1/admin/users/{user_id:uuid}"): lambda: {"status": "active"},
     ("POST", "/api/v1/account/tokens"): lambda: {"name": "走查", "scopes": ["no.such.permission"]},
+    ("POST", "/api/v1/bids"): lambda: {"name": "权限走查评标会议", "expert_ids": [str(stable_id("user", "expert"))]},
+    ("PUT", "/api/v1/bids/{bid_id:uuid}/annotations/{annotation_id:uuid}"): lambda: {"open": True},
+    ("POST", "/api/v1/bids/{bid_id:uuid}/reminders"): lambda: {"at": "2030-01-01T09:00:00+08:00"},
     ("POST", "/api/v1/admin/orgs"): lambda: {
         "kind": "enterprise",
         "name": "走查单位",
@@ -63,10 +66,12 @@ BODIES = {
     },
 }
 QUERIES = {("GET", "/api/v1/dev/sms"): {"phone": "13900000001"}}
-# Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found.
+# Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found,
+# a bid session nobody may see (404 past the permission check).
 PATH = {
     "user_id:uuid": str(stable_id("user", "pujiang")), "role": "bid_expert", "permission": "project.read",
     "token_id:uuid": str(uuid.UUID(int=0)), "dept_org_id:uuid": str(stable_id("org", "DEPT-ZJW")),
+    "bid_id:uuid": str(uuid.UUID(int=0)), "annotation_id:uuid": str(uuid.UUID(int=1)),
 }  # fmt: skip
 
 
