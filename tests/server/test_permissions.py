@@ -56,7 +56,10 @@ BODIES = {
     },
     ("PATCH", "/api/v1/admin/users/{user_id:uuid}"): lambda: {"status": "active"},
     ("POST", "/api/v1/account/tokens"): lambda: {"name": "走查", "scopes": ["no.such.permission"]},
-    ("POST", "/api/v1/bids"): lambda: {"name": "权限走查评标会议", "expert_ids": [str(stable_id("user", "expert"))]},
+    ("POST", "/api/v1/bids"): lambda: {
+        "name": "权限走查评标会议",
+        "expert_ids": [str(stable_id("user", "expert"))],
+    },
     ("PUT", "/api/v1/bids/{bid_id:uuid}/annotations/{annotation_id:uuid}"): lambda: {"open": True},
     ("POST", "/api/v1/bids/{bid_id:uuid}/reminders"): lambda: {"at": "2030-01-01T09:00:00+08:00"},
     ("POST", "/api/v1/admin/orgs"): lambda: {

@@ -50,8 +50,12 @@ async def make_member(server: ServerChild, as_user: Any) -> AsyncIterator[MakeMe
         await client.aclose()
 
 
-async def create_bid(organiser: httpx.AsyncClient, *expert_ids: str, name: str = "市政道路工程施工评标") -> dict[str, Any]:
-    response = await organiser.post("/api/v1/bids", json={"name": name, "expert_ids": list(expert_ids or [EXPERT_ID])})
+async def create_bid(
+    organiser: httpx.AsyncClient, *expert_ids: str, name: str = "市政道路工程施工评标"
+) -> dict[str, Any]:
+    response = await organiser.post(
+        "/api/v1/bids", json={"name": name, "expert_ids": list(expert_ids or [EXPERT_ID])}
+    )
     assert response.status_code == 201, response.text
     bid: dict[str, Any] = response.json()
     return bid
