@@ -28,6 +28,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, ClassVar
 
+import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -422,7 +423,10 @@ class ActorSystem:
 
     async def _fence_floor(self) -> int:
         async with self.deps.pool.acquire() as conn:
-            floor: int = await conn.fetchval("SELECT coalesce(max(token), 0) FROM actor_fence")
+            try:
+                floor: int = await conn.fetchval("SELECT coalesce(max(token), 0) FROM actor_fence")
+            except asyncpg.UndefinedTableError:  # not migrated yet (/readyz says so): no token written
+                return 0
         return floor
 
     async def _heartbeat(self) -> None:
