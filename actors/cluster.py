@@ -62,6 +62,7 @@ class Cluster:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.on_ask: AskHandler | None = None
         self.on_event: EventHandler | None = None
+        self.on_gap: Callable[[], None] | None = None  # events may have been lost: check the journal
 
     def rpc_channel(self, node: str) -> str:
         return f"{self.prefix}rpc:{node}"
@@ -195,6 +196,7 @@ class Cluster:
     async def _listen(self) -> None:
         rpc = self.rpc_channel(self.node_id)
         events_prefix = f"{self.prefix}ev:"
+        lost = False
         while True:
             try:
                 message = await self.pubsub.get_message(timeout=1.0)
@@ -202,8 +204,12 @@ class Cluster:
                 raise
             except (RedisError, OSError) as exc:
                 logger.warning("cluster.listen_failed", extra={"error": type(exc).__name__})
+                lost = True
                 await asyncio.sleep(RETRY_DELAY_S)
                 continue
+            if lost and self.on_gap is not None:
+                self.on_gap()  # reconnected (redis-py resubscribed): what was published meanwhile is gone
+            lost = False
             if message is None:
                 continue
             channel = message["channel"].decode()

@@ -61,6 +61,16 @@ class Hub:
         self._views: dict[Address, asyncio.Future[View]] = {}
         self._unwatching: set[asyncio.Task[None]] = set()
         system.on_event(self.deliver)
+        system.cluster.on_gap = self.recheck
+
+    def recheck(self) -> None:
+        """Events from other nodes may have been lost (Redis reconnected): every subscriber reads what
+        it missed from the journal before anything else."""
+        for subs in self.topics.values():
+            for sub in subs:
+                if sub.since is None and sub.last_seq >= 0:
+                    sub.since = sub.last_seq
+                    sub.wake()
 
     def deliver(self, address: Address, seq: int, wire: str) -> None:
         for sub in self.topics.get(address, ()):

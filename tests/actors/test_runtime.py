@@ -231,3 +231,19 @@ async def _lease_gone(system: ActorSystem, address: Address) -> bool:
 async def _total_is(system: ActorSystem, address: Address, total: int) -> bool:
     answer: Total = await system.ask(address, Get(), 5)
     return answer.total == total
+
+
+async def test_after_redis_reconnects_every_subscriber_reads_what_it_missed_from_the_journal(node):
+    a, b = await node("a"), await node("b")
+    hub_b = Hub(b)
+    address = counter_address(uuid.uuid4())
+    sub = Subscription(address, 100, 0, lambda: None)
+    await hub_b.add(sub)
+    await next_frames(hub_b, sub, 5)
+    for _ in range(3):
+        await a.ask(address, Add(by=1), 5)
+    sub.queue.clear()  # published while b's pub/sub connection was down: never delivered
+    assert await next_frames(hub_b, sub, 5) == []
+    hub_b.recheck()  # what the cluster calls once its pub/sub connection is back
+    frames = await next_frames(hub_b, sub, 5)
+    assert [int(f.split('"seq":')[1].split(",")[0]) for f in frames] == [1, 2, 3]
