@@ -110,3 +110,17 @@ class Counter(Actor):
 
 def counter_address(ident: Any) -> Address:
     return Address(kind="counter", id=ident)
+
+
+class Room(Counter):
+    """The counter, with presence (who is connected to it)."""
+
+    kind = "room"
+    tracks_presence = True
+
+    def view(self) -> dict[str, Any]:
+        return {"total": self.total, "members": sorted(m.conn for m in self.presence.values())}
+
+
+def room_address(ident: Any) -> Address:
+    return Address(kind="room", id=ident)

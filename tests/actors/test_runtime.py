@@ -14,10 +14,22 @@ import pytest
 from actors.cluster import RemoteError
 from actors.events import Address
 from actors.hub import Hub, Subscription, next_frames
-from actors.messages import GetView, View
+from actors.messages import GetView, Join, Leave, Member, NodesDown, View
 from actors.runtime import ActorSystem, RuntimeConfig, UnknownActor
 from server.errors import Conflict, TongbanError
-from tests.actors.counter import Add, Boom, Counter, Deps, Get, Refuse, SetTimer, Total, counter_address
+from tests.actors.counter import (
+    Add,
+    Boom,
+    Counter,
+    Deps,
+    Get,
+    Refuse,
+    Room,
+    SetTimer,
+    Total,
+    counter_address,
+    room_address,
+)  # fmt: skip
 
 Node = Callable[..., Awaitable[ActorSystem]]
 
@@ -34,6 +46,7 @@ async def node(pool, redis, redis_prefix) -> AsyncIterator[Node]:
             Deps(pool=pool, node=name), redis, prefix, RuntimeConfig(node_id=name, **settings)
         )
         system.register(Counter)
+        system.register(Room)
         await system.start()
         started.append(system)
         return system
@@ -247,3 +260,29 @@ async def test_after_redis_reconnects_every_subscriber_reads_what_it_missed_from
     hub_b.recheck()  # what the cluster calls once its pub/sub connection is back
     frames = await next_frames(hub_b, sub, 5)
     assert [int(f.split('"seq":')[1].split(",")[0]) for f in frames] == [1, 2, 3]
+
+
+def _member(conn: str, node: str) -> Join:
+    return Join(member=Member(conn=conn, node=node, user_id=uuid.uuid4(), name=f"专家{conn}"))
+
+
+async def test_presence_is_journaled_and_the_connections_of_a_dead_node_leave(node, pool):
+    a = await node("a", idle_s=0.3)
+    ident = uuid.uuid4()
+    address = room_address(ident)
+    await a.ask(address, _member("c1", "a"), 5)
+    await a.ask(address, _member("c2", "ghost"), 5)  # a node that is not alive
+    await a.ask(address, _member("c3", "b"), 5)
+    await a.ask(address, _member("c1", "a"), 5)  # a repeated join changes nothing
+    assert (await a.ask(address, GetView(), 5)).data["members"] == ["c1", "c2", "c3"]
+    await a.ask(address, NodesDown(nodes=["b"]), 5)
+    await a.ask(address, Leave(conn="nobody"), 5)  # unknown: ignored
+    assert (await a.ask(address, GetView(), 5)).data["members"] == ["c1", "c2"]
+    # Passivated, then back: members of nodes that are not alive are let go at activation.
+    await wait_for(lambda: _async(a.live_count == 0))
+    assert (await a.ask(address, GetView(), 5)).data["members"] == ["c1"]
+    async with pool.acquire() as conn:
+        types = [r["type"] for r in await conn.fetch(
+            "SELECT type FROM actor_event WHERE actor_id = $1 ORDER BY seq", ident
+        )]  # fmt: skip
+    assert types == ["presence.joined"] * 3 + ["presence.left"] * 2

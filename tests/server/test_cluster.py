@@ -86,7 +86,8 @@ async def test_a_killed_owner_node_is_replaced_within_the_lease_and_no_acknowled
             break
         assert response.status_code in (503, 504), response.text
         await asyncio.sleep(0.1)
-    assert answered_after is not None and answered_after < LEASE_S + 5
+    assert answered_after is not None
+    assert answered_after < LEASE_S + 5
     assert await _owner(redis, settings.redis_prefix, project_id) == survivor
     # The subscriber on the survivor never lost its connection and sees the new owner's event next.
     frame = await next_frame(ws)
