@@ -93,8 +93,9 @@ class Leases:
         return bool(renewed)
 
     async def withdraw(self) -> None:
+        """End this node's lease. It stays listed as a member, so the next node to see it gone reaps
+        the presence its connections left (as for a node that died)."""
         await self.redis.delete(self.alive_prefix + self.node_id)
-        await self.redis.srem(self.nodes_key, self.node_id)  # type: ignore[misc]  # redis-py's sync/async union
 
     async def acquire(self, address: Address) -> Claim:
         ok, value = await self._acquire(
@@ -107,7 +108,8 @@ class Leases:
         await self._release(keys=[self._owner_key(address)], args=[f"{self.node_id} {token}"])
 
     async def dead_nodes(self) -> list[str]:
-        """Nodes listed as members whose liveness lease has expired (they are forgotten as well)."""
+        """Nodes listed as members whose liveness lease has expired, each returned to exactly one
+        caller (the one whose SREM removed it), which then reaps what the dead node left behind."""
         members = [m.decode() for m in await self.redis.smembers(self.nodes_key)]  # type: ignore[misc]  # redis-py's sync/async union
         if not members:
             return []
@@ -115,10 +117,25 @@ class Leases:
         for node in members:
             pipe.exists(self.alive_prefix + node)
         flags = await pipe.execute()
-        dead = [node for node, flag in zip(members, flags, strict=True) if not flag]
-        if dead:
-            await self.redis.srem(self.nodes_key, *dead)  # type: ignore[misc]  # redis-py's sync/async union
+        dead = []
+        for node, flag in zip(members, flags, strict=True):
+            if not flag and await self.redis.srem(self.nodes_key, node):  # type: ignore[misc]  # redis-py's union
+                dead.append(node)
         return dead
+
+    def presence_key(self, node: str) -> str:
+        return f"{self.prefix}presence-of:{node}"
+
+    async def note_presence(self, node: str, address: Address) -> None:
+        """Remember that a connection held by `node` is present at `address`."""
+        await self.redis.sadd(self.presence_key(node), str(address))  # type: ignore[misc]  # redis-py's union
+
+    async def take_presence(self, node: str) -> list[Address]:
+        """The actors that had connections on the dead `node` (and forget them)."""
+        key = self.presence_key(node)
+        members = await self.redis.smembers(key)  # type: ignore[misc]  # redis-py's sync/async union
+        await self.redis.delete(key)
+        return [Address.parse(m.decode()) for m in members]
 
     async def alive(self, nodes: set[str]) -> set[str]:
         if not nodes:

@@ -42,6 +42,7 @@ from server.logging import actor_var
 
 logger = logging.getLogger(__name__)
 
+TELL_ATTEMPTS = 3
 MAX_HOPS = 4  # times one ask may be forwarded between nodes before it is refused
 JOINED = "presence.joined"
 LEFT = "presence.left"
@@ -149,6 +150,7 @@ class Actor(ABC):
             case Join(member=member):
                 if member.conn in self.presence:
                     return
+                await self._cell.system.leases.note_presence(member.node, self.address)
                 async with self.transaction() as tx:
                     await tx.append(JOINED, member.model_dump(mode="json"))
             case Leave(conn=conn):
@@ -416,10 +418,11 @@ class ActorSystem:
             await self.leases.withdraw()
         await self.cluster.stop()
 
-    def _spawn(self, coro: Any, name: str) -> None:
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _fence_floor(self) -> int:
         async with self.deps.pool.acquire() as conn:
@@ -445,6 +448,10 @@ class ActorSystem:
                 if dead:
                     logger.info("actors.nodes_down", extra={"nodes": dead})
                     self._tell_presence(NodesDown(nodes=dead))
+                    for node in dead:  # actors not active anywhere still show the dead node's users
+                        for address in await self.leases.take_presence(node):
+                            if address not in self._cells:
+                                self.tell(address, NodesDown(nodes=[node]))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -513,14 +520,25 @@ class ActorSystem:
                 attempt += 1
                 await asyncio.sleep(min(0.05 * 2**attempt, 0.5, max(0.0, deadline - loop.time())))
 
-    def tell(self, address: Address, message: Message) -> None:
-        self._spawn(self._tell(address, message), "actors-tell")
+    def tell(
+        self, address: Address, message: Message, after: asyncio.Task[Any] | None = None
+    ) -> asyncio.Task[Any]:
+        """Deliver without waiting for the answer (retried while the actor is unreachable). `after`:
+        a previous tell that must be delivered first (a connection's leave after its join)."""
+        return self._spawn(self._tell(address, message, after), "actors-tell")
 
-    async def _tell(self, address: Address, message: Message) -> None:
-        try:
-            await self.ask(address, message, self.config.ask_timeout_s)
-        except TongbanError as exc:
-            logger.warning("actors.tell_failed", extra={"to": str(address), "code": exc.code})
+    async def _tell(self, address: Address, message: Message, after: asyncio.Task[Any] | None) -> None:
+        if after is not None:
+            with contextlib.suppress(Exception):
+                await after
+        for attempt in range(TELL_ATTEMPTS):
+            try:
+                await self.ask(address, message, self.config.ask_timeout_s)
+                return
+            except TongbanError as exc:
+                if exc.status < 500 or attempt == TELL_ATTEMPTS - 1:
+                    logger.warning("actors.tell_failed", extra={"to": str(address), "code": exc.code})
+                    return
 
     async def _route(self, address: Address) -> ActorCell | str:
         cell = self._cells.get(address)

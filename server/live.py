@@ -255,6 +255,7 @@ async def stream_actor(
     """Serve one subscription until the client leaves. `presence`: (user id, name) to announce."""
     conn = Connection(websocket, live, address, since)
     settings = live.settings
+    joined: asyncio.Task[None] | None = None
     try:
         await live.hub.add(conn.sub)
         first = await next_frames(live.hub, conn.sub, settings.ask_timeout_s)
@@ -271,7 +272,7 @@ async def stream_actor(
             conn.member = Member(
                 conn=uuid.uuid4().hex, node=system.node_id, user_id=presence[0], name=presence[1]
             )
-            system.tell(address, Join(member=conn.member))
+            joined = system.tell(address, Join(member=conn.member))
         await conn.read()
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the client went away
@@ -282,7 +283,7 @@ async def stream_actor(
         if conn.writer is not None:
             conn.writer.cancel()
         if conn.member is not None:
-            system.tell(address, Leave(conn=conn.member.conn))
+            system.tell(address, Leave(conn=conn.member.conn), after=joined)  # never before the join
         if conn.closer is not None:
             await conn.closer  # the close with its code (4408, 4409, 4429 …) already under way
         elif WebSocketState.CONNECTED == websocket.client_state == websocket.application_state:

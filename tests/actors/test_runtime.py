@@ -286,3 +286,23 @@ async def test_presence_is_journaled_and_the_connections_of_a_dead_node_leave(no
             "SELECT type FROM actor_event WHERE actor_id = $1 ORDER BY seq", ident
         )]  # fmt: skip
     assert types == ["presence.joined"] * 3 + ["presence.left"] * 2
+
+
+async def test_a_dead_nodes_connections_leave_even_an_actor_that_is_not_active_anywhere(node, pool):
+    a = await node("a", idle_s=0.3, lease_ttl_s=0.6)
+    b = await node("b", lease_ttl_s=0.6)
+    ident = uuid.uuid4()
+    address = room_address(ident)
+    await b.ask(address, _member("on-a", "a"), 5)  # b owns the room; one connection held by a …
+    await b.ask(address, _member("on-b", "b"), 5)  # … and one by b
+    await b.stop()  # b goes away (cleanly here: its lease ends at once), the room with it
+    await wait_for(lambda: _event_count(pool, ident, "presence.left", 1))  # a notices, without a message
+    assert (await a.ask(address, GetView(), 5)).data["members"] == ["on-a"]
+
+
+async def _event_count(pool, ident: uuid.UUID, type_: str, count: int) -> bool:
+    async with pool.acquire() as conn:
+        n = await conn.fetchval(
+            "SELECT count(*) FROM actor_event WHERE actor_id = $1 AND type = $2", ident, type_
+        )
+    return bool(n == count)
