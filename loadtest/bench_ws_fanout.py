@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -31,7 +32,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from loadtest.bench_skeleton import create_project, describe_machine, expect, http_callers
+import httpx
+
+from loadtest.bench_skeleton import create_project, describe_machine, expect, http_callers, percentile_ms
 from loadtest.stack import LOGIN, Stack, running_stack
 from loadtest.wsclient import (
     SubscriberProcess,
@@ -72,7 +75,57 @@ async def closed_loop(total: int, concurrency: int, op: Any) -> tuple[float, lis
     return time.perf_counter() - started, errors
 
 
+class LagProbe:
+    """GET /healthz every 100 ms on its own connection: how long the server's event loop stalls in
+    each phase (an answer that takes 1.5 s means the loop did nothing else for about that long)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.client = httpx.AsyncClient(base_url=base_url, timeout=30)
+        self.samples: list[tuple[str, float]] = []
+        self.phase = "setup"
+        self.task: asyncio.Task[None] | None = None
+
+    async def _loop(self) -> None:
+        while True:
+            started = time.perf_counter()
+            phase = self.phase
+            try:
+                await self.client.get("/healthz")
+                self.samples.append((phase, time.perf_counter() - started))
+            except httpx.HTTPError:
+                self.samples.append((phase, float("inf")))
+            await asyncio.sleep(max(0.0, 0.1 - (time.perf_counter() - started)))
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> dict[str, dict[str, float]]:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        await self.client.aclose()
+        phases: dict[str, list[float]] = {}
+        for phase, seconds in self.samples:
+            phases.setdefault(phase, []).append(seconds)
+        return {
+            phase: {"n": len(v), "p99_ms": round(percentile_ms(v, 99), 1), "max_ms": round(max(v) * 1000, 1)}
+            for phase, v in phases.items()
+        }
+
+
 async def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    probe = LagProbe(stack.server.url)
+    probe.start()
+    try:
+        out = await run_phases(stack, args, probe)
+    finally:
+        lag = await probe.stop()
+    out["healthz_lag"] = lag
+    return out
+
+
+async def run_phases(stack: Stack, args: argparse.Namespace, probe: LagProbe) -> dict[str, Any]:
     pid = stack.server.proc.pid
     out: dict[str, Any] = {"server_rss_start_kib": proc_kib(pid)}
     procs: list[SubscriberProcess] = []
@@ -84,10 +137,15 @@ async def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             async def make(k: int, i: int) -> None:
                 ids[i] = await create_project(users[k])
 
+            probe.phase = "create"
             wall, errors = await closed_loop(args.projects, args.dispatch_concurrency, make)
             if errors:
                 raise RuntimeError(f"{len(errors)} project registrations failed: {errors[:3]}")
-            out["create"] = {"n": args.projects, "wall_s": round(wall, 2), "per_s": round(args.projects / wall)}
+            out["create"] = {
+                "n": args.projects,
+                "wall_s": round(wall, 2),
+                "per_s": round(args.projects / wall),
+            }
             print(f"created {args.projects} projects in {wall:.1f}s", flush=True)
 
             # 2. connect
@@ -95,22 +153,27 @@ async def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             port = stack.server.port
             order = [ids[p] for _ in range(args.per_project) for p in range(args.projects)]
             shares = [order[k :: args.client_procs] for k in range(args.client_procs)]
-            for share in shares:
-                config = {
+            configs = [
+                {
                     "headers": headers,
                     "parallel": args.connect_parallel,
                     "deadline_s": args.timeout_s,
                     "targets": [{"port": port, "path": f"/ws/projects/{pid_}"} for pid_ in share],
                 }
+                for share in shares
+            ]
+            for config in configs:
                 procs.append(await SubscriberProcess.start(config))
+            probe.phase = "baseline"
             cpu0, t0 = proc_cpu_s(pid), time.perf_counter()
             await asyncio.sleep(BASELINE_S)  # the server's own idle cost: no sockets, projects in memory
-            out["idle_no_sockets_cpu_pct"] = round(100 * (proc_cpu_s(pid) - cpu0) / (time.perf_counter() - t0), 2)
+            out["idle_no_sockets_cpu_pct"] = round(
+                100 * (proc_cpu_s(pid) - cpu0) / (time.perf_counter() - t0), 2
+            )
             rss_before = proc_kib(pid)
             cpu0, t0 = proc_cpu_s(pid), time.perf_counter()
-            answers = await asyncio.gather(
-                *(p.command({"cmd": "connect"}, args.timeout_s) for p in procs)
-            )
+            probe.phase = "connect"
+            answers = await asyncio.gather(*(p.command({"cmd": "connect"}, args.timeout_s) for p in procs))
             connect_wall = time.perf_counter() - t0
             connect_cpu = proc_cpu_s(pid) - cpu0
             ok = sum(a["ok"] for a in answers)
@@ -131,6 +194,7 @@ async def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             }
 
             # 3. idle
+            probe.phase = "idle"
             cpu0, t0 = proc_cpu_s(pid), time.perf_counter()
             ccpu0 = [proc_cpu_s(p.pid) for p in procs]
             await asyncio.sleep(args.idle_s)
@@ -139,7 +203,8 @@ async def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
                 "window_s": round(idle_wall, 1),
                 "server_cpu_pct": round(100 * (proc_cpu_s(pid) - cpu0) / idle_wall, 2),
                 "client_cpu_pct": [
-                    round(100 * (proc_cpu_s(p.pid) - c) / idle_wall, 2) for p, c in zip(procs, ccpu0, strict=True)
+                    round(100 * (proc_cpu_s(p.pid) - c) / idle_wall, 2)
+                    for p, c in zip(procs, ccpu0, strict=True)
                 ],
                 "rss_end_kib": proc_kib(pid),
             }
@@ -156,6 +221,7 @@ async def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
                 seqs[ids[i]] = int(answer["seq"])
 
             cpu0 = proc_cpu_s(pid)
+            probe.phase = "dispatch"
             wall, errors = await closed_loop(args.projects, args.dispatch_concurrency, dispatch)
             until = {f"/ws/projects/{p}": s for p, s in seqs.items()}
             waits = await asyncio.gather(
@@ -172,7 +238,9 @@ async def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
                 for r in rows
                 if str(r["actor_id"]) in sent
             }
-            reports = await asyncio.gather(*(p.command({"cmd": "report", "times": times}, 120) for p in procs))
+            reports = await asyncio.gather(
+                *(p.command({"cmd": "report", "times": times}, 120) for p in procs)
+            )
             out["event"] = {
                 "dispatched": len(seqs), "dispatch_errors": len(errors), "first_errors": errors[:3],
                 "dispatch_wall_s": round(wall, 2), "dispatch_per_s": round(len(seqs) / wall),
@@ -191,12 +259,34 @@ async def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
             print(f"event: {json.dumps(out['event']['latency_from_send'])}", flush=True)
 
             # 5. disconnect
+            probe.phase = "disconnect"
             closes = await asyncio.gather(*(p.command({"cmd": "close"}, 60) for p in procs))
             out["disconnect"] = {"closed": sum(c["closed"] for c in closes),
                                  "wall_s": max(c["wall_s"] for c in closes)}  # fmt: skip
             await asyncio.sleep(10.0)
             out["rss"]["after_disconnect_10s_kib"] = proc_kib(pid)
             out["rss"]["hwm_kib"] = proc_kib(pid, "VmHWM")
+            await asyncio.gather(*(p.stop() for p in procs))
+            # 6. more rounds of connect + disconnect: does the memory come back into use (allocator
+            # high-water mark) or keep growing (something per connection outlives it)?
+            out["more_rounds"] = []
+            probe.phase = "more_rounds"
+            for _ in range(args.rounds - 1):
+                procs = [await SubscriberProcess.start(c) for c in configs]
+                t0 = time.perf_counter()
+                answers = await asyncio.gather(
+                    *(p.command({"cmd": "connect"}, args.timeout_s) for p in procs)
+                )
+                wall_s = round(time.perf_counter() - t0, 2)
+                await asyncio.sleep(2.0)
+                connected = proc_kib(pid)
+                await asyncio.gather(*(p.command({"cmd": "close"}, 60) for p in procs))
+                await asyncio.gather(*(p.stop() for p in procs))
+                await asyncio.sleep(10.0)
+                round_ = {"ok": sum(a["ok"] for a in answers), "connect_wall_s": wall_s,
+                          "connected_kib": connected, "after_disconnect_10s_kib": proc_kib(pid)}  # fmt: skip
+                out["more_rounds"].append(round_)
+                print(f"round: {json.dumps(round_)}", flush=True)
         finally:
             await asyncio.gather(*(p.stop() for p in procs), return_exceptions=True)
     return out
@@ -228,7 +318,9 @@ def print_table(out: dict[str, Any], args: argparse.Namespace) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m loadtest.bench_ws_fanout", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtest.bench_ws_fanout", description=__doc__.split("\n")[0]
+    )
     add = parser.add_argument
     add("--projects", type=int, default=1000)
     add("--per-project", type=int, default=10, help="websockets per project (default 10)")
@@ -237,6 +329,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--dispatch-concurrency", type=int, default=20, help="HTTP callers registering and dispatching")
     add("--idle-s", type=float, default=35.0, help="idle CPU window, seconds (default 35, at least 20)")
     add("--timeout-s", type=float, default=600.0, help="limit of the whole run (default 600)")
+    add("--rounds", type=int, default=1, help="connect + disconnect rounds; 2+ tells growth from reuse")
+    add(
+        "--heartbeat-s",
+        type=float,
+        default=None,
+        help="server's TONGBAN_WS_HEARTBEAT_S (idle timeout 3x+5); default: the server's own (30 s)",
+    )
     args = parser.parse_args(argv)
     if args.idle_s < 20 or min(args.projects, args.per_project, args.client_procs) < 1:
         parser.error("--idle-s must be ≥ 20 and counts positive")
@@ -247,9 +346,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     raise_fd_limit()
     args = parse_args(argv)
     shown = " ".join(sys.argv[1:] if argv is None else argv)
-    print(f"bench_ws_fanout  {describe_machine()}\ncommand: python -m loadtest.bench_ws_fanout {shown}".rstrip())
+    print(
+        f"bench_ws_fanout  {describe_machine()}\ncommand: python -m loadtest.bench_ws_fanout {shown}".rstrip()
+    )
     started = time.perf_counter()
-    with running_stack("wsfan", with_worker=False) as stack:
+    extra_env = {}
+    if args.heartbeat_s is not None:
+        extra_env = {
+            "TONGBAN_WS_HEARTBEAT_S": str(args.heartbeat_s),
+            "TONGBAN_WS_IDLE_TIMEOUT_S": str(3 * args.heartbeat_s + 5),
+        }
+    with running_stack("wsfan", with_worker=False, extra_env=extra_env) as stack:
 
         async def bounded() -> dict[str, Any]:
             async with asyncio.timeout(args.timeout_s):
@@ -262,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out["elapsed_s"] = round(time.perf_counter() - started, 1)
     out["load"] = os.getloadavg()
     print_table(out, args)
+    print("GET /healthz every 100 ms, by phase (event-loop stalls):", json.dumps(out["healthz_lag"]))
     print(json.dumps(out, ensure_ascii=False))
     sockets = args.projects * args.per_project
     event = out["event"]

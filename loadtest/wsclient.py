@@ -87,8 +87,8 @@ class Target:
     # what this socket saw, across reconnections
     last_seq: int = -1
     first_seq: int = -1
-    seqs: array = field(default_factory=lambda: array("q"))
-    times: array = field(default_factory=lambda: array("d"))
+    seqs: array[int] = field(default_factory=lambda: array("q"))
+    times: array[float] = field(default_factory=lambda: array("d"))
     gaps: int = 0  # sequence numbers skipped between two events
     backwards: int = 0  # duplicates or reordered frames
     resync_skipped: int = 0  # sequence numbers skipped by a snapshot after the first frame
