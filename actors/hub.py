@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
 from collections.abc import Callable
 
 from actors import journal
@@ -22,6 +21,7 @@ from actors.events import Address
 from actors.messages import GetView, View
 from actors.runtime import ActorSystem
 from server.errors import Unavailable
+from server.wsframe import text_frame
 
 logger = logging.getLogger(__name__)
 
@@ -29,28 +29,47 @@ REPLAY_LIMIT = 1_000  # a subscriber further behind than this gets a snapshot in
 
 
 class Subscription:
-    """One websocket's feed of one actor's events (seq, encoded JSON)."""
+    """One websocket's feed of one actor's events: (seq, websocket frame) in order.
 
-    __slots__ = ("address", "last_seq", "maxsize", "overflows", "queue", "resync", "since", "wake")
+    `direct(seq, frame)` is the connection's fast path: it writes the frame at once and answers True
+    when the subscriber is in step and its socket takes data; otherwise the event is queued and
+    `wake` starts the connection's writer."""
 
-    def __init__(self, address: Address, maxsize: int, since: int | None, wake: Callable[[], None]) -> None:
+    __slots__ = ("address", "direct", "last_seq", "maxsize", "overflows", "queue", "resync", "since", "wake")
+
+    def __init__(
+        self,
+        address: Address,
+        maxsize: int,
+        since: int | None,
+        wake: Callable[[], None],
+        direct: Callable[[int, bytes], bool] | None = None,
+    ) -> None:
         self.address = address
-        self.queue: deque[tuple[int, str]] = deque()
+        self.queue: list[tuple[int, bytes]] = []
         self.maxsize = maxsize
         self.since = since  # the client's last seq: catch up from the journal before anything else
         self.last_seq = -1  # unknown until caught up
         self.resync = since is None  # owed a snapshot
         self.overflows = 0
         self.wake = wake
+        self.direct = direct
 
-    def offer(self, seq: int, wire: str) -> None:
+    @property
+    def in_step(self) -> bool:
+        return not self.queue and not self.resync and self.since is None and self.last_seq >= 0
+
+    def offer(self, seq: int, frame: bytes) -> None:
+        if self.direct is not None and seq == self.last_seq + 1 and self.in_step and self.direct(seq, frame):
+            self.last_seq = seq
+            return
         if len(self.queue) >= self.maxsize:
             self.queue.clear()
             self.resync = True
             self.since = None
             self.overflows += 1
         else:
-            self.queue.append((seq, wire))
+            self.queue.append((seq, frame))
         self.wake()
 
 
@@ -73,8 +92,11 @@ class Hub:
                     sub.wake()
 
     def deliver(self, address: Address, seq: int, wire: str) -> None:
-        for sub in self.topics.get(address, ()):
-            sub.offer(seq, wire)
+        subs = self.topics.get(address)
+        if subs:
+            frame = text_frame(wire.encode())  # encoded once, shared by every subscriber
+            for sub in list(subs):
+                sub.offer(seq, frame)
 
     async def add(self, sub: Subscription) -> None:
         subs = self.topics.get(sub.address)
@@ -123,10 +145,10 @@ class Hub:
                 del self._views[address]
         return await asyncio.shield(future)
 
-    async def events_after(self, address: Address, seq: int, limit: int) -> list[tuple[int, str]]:
+    async def events_after(self, address: Address, seq: int, limit: int) -> list[tuple[int, bytes]]:
         async with self.system.deps.pool.acquire() as conn:
             events = await journal.events_after(conn, address, seq, limit)
-        return [(e.seq, e.model_dump_json()) for e in events]
+        return [(e.seq, text_frame(e.model_dump_json().encode())) for e in events]
 
     async def stop(self) -> None:
         for task in list(self._unwatching):
@@ -136,10 +158,10 @@ class Hub:
         self.topics.clear()
 
 
-async def next_frames(hub: Hub, sub: Subscription, timeout: float) -> list[str]:
+async def next_frames(hub: Hub, sub: Subscription, timeout: float) -> list[bytes]:
     """What to send this subscriber now, in order: a snapshot it is owed, events it missed (from the
     journal), then queued events. Empty when there is nothing to send."""
-    frames: list[str] = []
+    frames: list[bytes] = []
     if sub.since is not None:  # first catch-up after (re)connecting with `since`
         since, sub.since = sub.since, None
         missed = await hub.events_after(sub.address, since, REPLAY_LIMIT + 1)
@@ -153,8 +175,11 @@ async def next_frames(hub: Hub, sub: Subscription, timeout: float) -> list[str]:
         view = await hub.view(sub.address, timeout)
         sub.last_seq = view.seq
         frames.append(_snapshot_frame(view))
-    while sub.queue:
-        seq, wire = sub.queue.popleft()
+    queued, sub.queue = sub.queue, []
+    for n, (seq, frame) in enumerate(queued):
+        if seq < 0:  # a reply of the connection's own (pong, error), not an event
+            frames.append(frame)
+            continue
         if seq <= sub.last_seq:
             continue
         if seq > sub.last_seq + 1:  # a gap (an event lost between nodes): read it from the journal
@@ -163,25 +188,28 @@ async def next_frames(hub: Hub, sub: Subscription, timeout: float) -> list[str]:
             )
             frames.extend(_take(sub, missed))
             if seq > sub.last_seq + 1:
-                sub.queue.clear()
                 sub.resync = True
                 return frames + await next_frames(hub, sub, timeout)
-        frames.append(wire)
+        frames.append(frame)
         sub.last_seq = seq
+        if sub.resync:  # overflowed while we were reading the journal: the snapshot covers the rest
+            del queued[n + 1 :]
+            return frames + await next_frames(hub, sub, timeout)
     return frames
 
 
-def _take(sub: Subscription, events: list[tuple[int, str]]) -> list[str]:
+def _take(sub: Subscription, events: list[tuple[int, bytes]]) -> list[bytes]:
     out = []
-    for seq, wire in events:
+    for seq, frame in events:
         if seq == sub.last_seq + 1:
-            out.append(wire)
+            out.append(frame)
             sub.last_seq = seq
     return out
 
 
-def _snapshot_frame(view: View) -> str:
-    return json.dumps({"type": "snapshot", "seq": view.seq, "data": view.data}, ensure_ascii=False)
+def _snapshot_frame(view: View) -> bytes:
+    text = json.dumps({"type": "snapshot", "seq": view.seq, "data": view.data}, ensure_ascii=False)
+    return text_frame(text.encode())
 
 
 async def _last_seq(hub: Hub, address: Address) -> int:

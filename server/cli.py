@@ -76,7 +76,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         lifespan="on",
         ws="wsproto",  # the leanest per connection here (loadtest/RESULTS.md)
         ws_per_message_deflate=False,  # zlib state costs ~100 KiB per socket; our frames are small
-        ws_ping_interval=None,  # heartbeats come from server.live's ticker (one task, not one per socket)
+        ws_ping_interval=settings.ws_ping_interval_s,  # protocol pings: timers in uvicorn, no task
+        ws_ping_timeout=settings.ws_ping_timeout_s,
         ws_max_size=settings.ws_max_frame_bytes,
         timeout_graceful_shutdown=5,
     )

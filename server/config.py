@@ -52,9 +52,20 @@ class Settings(BaseSettings):
     ws_stall_s: float = Field(
         default=10.0, description="A send blocked this long (client not reading) drops it."
     )
+    ws_send_buffer_bytes: int = Field(
+        default=262_144,
+        ge=4096,
+        description="Kernel send buffer of one websocket (bounds a slow client's cost).",
+    )
     ws_heartbeat_s: float = Field(default=30.0, gt=0, description="Interval of websocket heartbeat frames.")
     ws_idle_timeout_s: float = Field(
-        default=95.0, description="No frame (pong) from a client this long closes it (4408)."
+        default=0.0, ge=0, description="No frame from a client this long closes it (4408); 0: no limit."
+    )
+    ws_ping_interval_s: float = Field(default=60.0, gt=0, description="Interval of protocol-level pings.")
+    ws_ping_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A client that does not answer a protocol ping within this is dropped.",
     )
     ws_client_rate: float = Field(default=5.0, description="Frames per second a client may send, on average.")
     ws_client_burst: int = Field(

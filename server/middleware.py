@@ -9,8 +9,6 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,14 +17,6 @@ from server.logging import request_id_var
 logger = logging.getLogger("server.http")
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-
-
-def transport_abort(send: Any) -> Callable[[], None] | None:
-    """uvicorn's websocket protocol passes its bound `send`: its transport can be aborted when a client
-    stops reading (a closing handshake would wait for that client forever). None under other servers."""
-    transport = getattr(getattr(send, "__self__", None), "transport", None)
-    abort = getattr(transport, "abort", None)
-    return abort if callable(abort) else None
 
 
 class RequestContext:
@@ -40,7 +30,8 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
-            scope["tongban.abort"] = transport_abort(send)
+            # uvicorn passes its websocket protocol's bound `send`: server.wsframe writes frames on it.
+            scope["tongban.protocol"] = getattr(send, "__self__", None)
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 
 import pytest
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from server.seed import stable_id
 from tests.conftest import unique_code
-from tests.support.clients import login, next_frame, open_ws
+from tests.support.clients import cookie_header, login, next_frame, open_ws
 from tests.support.processes import ServerChild, start_server
+
+XF = str(stable_id("org", "DEPT-XF"))
 
 
 @pytest.fixture
@@ -132,7 +137,80 @@ async def test_an_oversize_frame_closes_only_that_connection_with_1009(strict_se
     await client.aclose()
 
 
-async def _dept(client) -> str:
-    from server.seed import stable_id
+async def _collect(ws, seqs: list[int]) -> None:
+    while True:
+        frame = await next_frame(ws, timeout=60)
+        if frame["type"] == "project.task_updated":
+            seqs.append(frame["seq"])
 
+
+async def _drain(ws) -> None:
+    while True:
+        await ws.recv()
+
+
+async def _dept(client) -> str:
     return str(stable_id("org", "DEPT-ZJW"))
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_its_neighbour_gets_every_event_in_order(
+    env, tmp_path
+):
+    server = start_server(
+        {
+            **env,
+            "TONGBAN_WS_QUEUE_SIZE": "8",
+            "TONGBAN_WS_MAX_OVERFLOWS": "1",
+            "TONGBAN_WS_STALL_S": "1",
+            "TONGBAN_WS_SEND_BUFFER_BYTES": "16384",
+        },
+        tmp_path / "server.log",
+    )
+    try:
+        owner = await login(server.url, "pujiang")
+        project_id = await _project(owner)
+        dispatch = await owner.post(
+            f"/api/v1/projects/{project_id}/approval",
+            json={"tasks": [{"dept_org_id": XF, "item": "消防设计审查", "limit_workdays": 10}]},
+        )
+        assert dispatch.status_code == 200
+        neighbour = await _watch(server, owner, project_id)
+        seqs: list[int] = []
+        reading = asyncio.create_task(_collect(neighbour, seqs))  # a client that keeps up
+        # A client that hangs: the websockets client stops reading its socket once 2 frames wait unread,
+        # and its socket buffers little, so the server's writes back up within a few hundred KB.
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.port))
+        sleeper = await connect(
+            f"{server.ws_url}/ws/projects/{project_id}",
+            sock=sock,
+            max_queue=2,
+            additional_headers=cookie_header(owner),
+        )
+        reviewer = await login(server.url, "xiaofang")
+        last = dispatch.json()["seq"]
+        for n in range(600):
+            note = f"{n:04d}" + "审查意见" * 120  # ~1.5 KB per event
+            response = await reviewer.put(
+                f"/api/v1/projects/{project_id}/tasks/{XF}", json={"status": "in_review", "note": note}
+            )
+            assert response.status_code == 200
+            last = response.json()["seq"]
+            if n >= 50 and "ws.stalled" in server.output():
+                break
+        assert "ws.stalled" in server.output()  # the server gave up on the sleeper …
+        async with asyncio.timeout(20):
+            while not seqs or seqs[-1] < last:  # noqa: ASYNC110 - the reader task fills `seqs`
+                await asyncio.sleep(0.05)
+        reading.cancel()
+        assert seqs == list(range(seqs[0], last + 1))  # … while the neighbour missed nothing
+        async with asyncio.timeout(10):
+            with pytest.raises(ConnectionClosed):
+                await _drain(sleeper)  # what it had buffered, then the end: the server dropped it
+        for ws in (neighbour, sleeper):
+            await ws.close()
+        for client in (owner, reviewer):
+            await client.aclose()
+    finally:
+        server.stop()

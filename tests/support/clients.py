@@ -29,12 +29,12 @@ def cookie_header(client: httpx.AsyncClient) -> dict[str, str]:
 
 
 async def open_ws(
-    ws_base: str, path: str, client: httpx.AsyncClient | None, origin: str | None = None
+    ws_base: str, path: str, client: httpx.AsyncClient | None, origin: str | None = None, max_queue: int = 16
 ) -> ClientConnection:
     headers = cookie_header(client) if client is not None else {}
     if origin is not None:
         headers["Origin"] = origin
-    return await connect(ws_base + path, additional_headers=headers, open_timeout=10)
+    return await connect(ws_base + path, additional_headers=headers, open_timeout=10, max_queue=max_queue)
 
 
 async def next_frame(ws: ClientConnection, timeout: float = FRAME_TIMEOUT_S) -> dict[str, Any]:
