@@ -29,6 +29,7 @@ from server.errors import AskTimeout, TongbanError, Unavailable
 logger = logging.getLogger(__name__)
 
 RETRY_DELAY_S = 0.5
+ALIVE_CHECK_S = 1.0  # while waiting for a forwarded ask, check this often that the owner still lives
 PUBLISH_BATCH = 500
 
 AskHandler = Callable[[Address, dict[str, Any], float, int], Awaitable[Any]]
@@ -63,6 +64,7 @@ class Cluster:
         self.on_ask: AskHandler | None = None
         self.on_event: EventHandler | None = None
         self.on_gap: Callable[[], None] | None = None  # events may have been lost: check the journal
+        self.node_alive: Callable[[str], Awaitable[bool]] | None = None
 
     def rpc_channel(self, node: str) -> str:
         return f"{self.prefix}rpc:{node}"
@@ -113,7 +115,15 @@ class Cluster:
                 raise NodeUnreachable()
             try:
                 async with asyncio.timeout(timeout):
-                    data = await future
+                    while not future.done():
+                        await asyncio.wait({future}, timeout=ALIVE_CHECK_S)
+                        if (
+                            not future.done()
+                            and self.node_alive is not None
+                            and not await self.node_alive(node)
+                        ):
+                            raise NodeUnreachable()  # it died with our ask: ask the new owner
+                    data = future.result()
             except TimeoutError as exc:
                 raise AskTimeout() from exc
         finally:

@@ -26,6 +26,8 @@ from server.wsframe import text_frame
 logger = logging.getLogger(__name__)
 
 REPLAY_LIMIT = 1_000  # a subscriber further behind than this gets a snapshot instead of the backlog
+VIEW_FRESH_S = 1.0  # a view is reused this long (deadline colours and times online are computed in it)
+VIEWS_REMEMBERED = 10_000
 
 
 class Subscription:
@@ -78,6 +80,8 @@ class Hub:
         self.system = system
         self.topics: dict[Address, set[Subscription]] = {}
         self._views: dict[Address, asyncio.Future[View]] = {}
+        self._recent: dict[Address, tuple[float, View]] = {}  # (when asked, view)
+        self._last: dict[Address, int] = {}  # the latest seq seen here of each watched actor
         self._unwatching: set[asyncio.Task[None]] = set()
         system.on_event(self.deliver)
         system.cluster.on_gap = self.recheck
@@ -94,6 +98,8 @@ class Hub:
     def deliver(self, address: Address, seq: int, wire: str) -> None:
         subs = self.topics.get(address)
         if subs:
+            if seq > self._last.get(address, 0):
+                self._last[address] = seq
             frame = text_frame(wire.encode())  # encoded once, shared by every subscriber
             for sub in list(subs):
                 sub.offer(seq, frame)
@@ -116,6 +122,8 @@ class Hub:
         subs.discard(sub)
         if not subs:
             del self.topics[sub.address]
+            self._recent.pop(sub.address, None)  # unwatched: later events would go unnoticed here
+            self._last.pop(sub.address, None)
             task = asyncio.create_task(self._unwatch(sub.address), name="hub-unwatch")
             self._unwatching.add(task)
             task.add_done_callback(self._unwatching.discard)
@@ -132,12 +140,26 @@ class Hub:
         return sum(len(s) for s in self.topics.values())
 
     async def view(self, address: Address, timeout: float) -> View:
-        """The actor's current view; concurrent callers (a mass reconnect) share one ask."""
+        """The actor's current view. Concurrent callers (a mass reconnect) share one ask, and a view
+        stays good for VIEW_FRESH_S while no later event of the actor reached this node."""
+        cached = self._recent.get(address)
+        now = asyncio.get_running_loop().time()
+        if (
+            cached is not None
+            and now - cached[0] < VIEW_FRESH_S
+            and cached[1].seq >= self._last.get(address, 0)
+        ):
+            return cached[1]
         future = self._views.get(address)
         if future is None:
             future = self._views[address] = asyncio.get_running_loop().create_future()
             try:
-                future.set_result(await self.system.ask(address, GetView(), timeout))
+                view: View = await self.system.ask(address, GetView(), timeout)
+                future.set_result(view)
+                if address in self.topics:  # watched: an event after this view would be noticed
+                    self._recent[address] = (now, view)
+                if len(self._recent) > VIEWS_REMEMBERED:
+                    self._recent.pop(next(iter(self._recent)))
             except BaseException as exc:
                 future.set_exception(exc)
                 future.exception()

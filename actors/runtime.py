@@ -368,6 +368,7 @@ class ActorSystem:
         self.leases = Leases(redis, prefix, self.node_id, int(self.config.lease_ttl_s * 1000))
         self.cluster = Cluster(redis, prefix, self.node_id)
         self.cluster.on_ask = self._answer_forwarded
+        self.cluster.node_alive = self._node_alive
         self.registry = Registry()
         self.registry.add(RUNTIME_MESSAGES)
         self._kinds: dict[str, type[Actor]] = {}
@@ -566,6 +567,9 @@ class ActorSystem:
         assert claim.token is not None
         cell = self._cells[address] = ActorCell(self, address, self._kinds[address.kind], claim.token)
         return cell
+
+    async def _node_alive(self, node: str) -> bool:
+        return bool(await self.leases.alive({node}))
 
     async def _answer_forwarded(
         self, address: Address, data: dict[str, Any], timeout: float, hops: int

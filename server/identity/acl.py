@@ -11,6 +11,7 @@ Must not: grant anything from a row it could not verify.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -120,9 +121,12 @@ async def revoke(conn: Any, role: str, permission: str) -> None:
     await conn.execute(DELETE_ROW, role, permission)
 
 
+RECHECK_S = 1.0  # how stale the table may be on a node other than the one where it changed
+
+
 class PermissionCache:
     """The verified table, reloaded when an administrator changes it on any node (a version counter in
-    Redis, read once per request) and at start."""
+    Redis, read at most once per RECHECK_S) and at start."""
 
     def __init__(self, pool: Any, redis: Any, prefix: str, key: bytes, audit_key: bytes) -> None:
         self.pool = pool
@@ -132,9 +136,14 @@ class PermissionCache:
         self.audit_key = audit_key
         self._table: PermissionTable | None = None
         self._version: object = None
+        self._checked_at = -RECHECK_S
 
     async def table(self) -> PermissionTable:
+        now = time.monotonic()
+        if self._table is not None and now - self._checked_at < RECHECK_S:
+            return self._table  # a change on another node applies here within RECHECK_S
         version = await self.redis.get(self.version_key)
+        self._checked_at = now
         if self._table is None or version != self._version:
             try:
                 async with self.pool.acquire() as conn:
@@ -147,3 +156,4 @@ class PermissionCache:
 
     async def changed(self) -> None:
         await self.redis.incr(self.version_key)
+        self._checked_at = -RECHECK_S  # this node applies its own change at once

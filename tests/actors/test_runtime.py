@@ -311,3 +311,22 @@ async def _event_count(pool, ident: uuid.UUID, type_: str, count: int) -> bool:
 
 def _seq(frame: bytes) -> int:
     return int(frame_text(frame).split('"seq":')[1].split(",")[0])
+
+
+async def test_an_ask_forwarded_to_a_node_that_dies_with_it_is_retried_on_the_new_owner(node):
+    a = await node("a", lease_ttl_s=1.0)
+    b = await node("b", lease_ttl_s=1.0)
+    address = counter_address(uuid.uuid4())
+    await a.ask(address, Add(by=1), 5)
+
+    async def hang(*_: object) -> None:
+        await asyncio.Event().wait()  # a takes the ask and never answers: it is dying
+
+    a.cluster.on_ask = hang
+    for task in list(a._tasks):
+        task.cancel()  # its heartbeat stops: the lease lapses within a second
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    answer = await b.ask(address, Add(by=1), 8)
+    assert (answer.node, answer.total) == ("b", 2)
+    assert loop.time() - started < 4.0  # not the whole 8 s ask timeout

@@ -7,13 +7,22 @@ export function subscribe(path, { since = null, onSnapshot, onEvent, onState }) 
   let retry = 0;
   let closed = false;
 
+  // The server sends a heartbeat every 30 s: a socket silent for much longer is half-open (a dead
+  // server or network): drop it and reconnect rather than wait for TCP to notice.
+  const SILENT_MS = 80_000;
+  let lastFrameAt = Date.now();
+  setInterval(() => {
+    if (!closed && socket?.readyState === WebSocket.OPEN && Date.now() - lastFrameAt > SILENT_MS) socket.close();
+  }, 10_000);
+
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const query = lastSeq === null ? "" : `?since=${lastSeq}`;
     socket = new WebSocket(`${scheme}://${location.host}${path}${query}`);
     onState?.("connecting");
-    socket.onopen = () => { retry = 0; onState?.("open"); };
+    socket.onopen = () => { retry = 0; lastFrameAt = Date.now(); onState?.("open"); };
     socket.onmessage = (message) => {
+      lastFrameAt = Date.now();
       const frame = JSON.parse(message.data);
       if (frame.type === "ping") return;
       if (frame.type === "snapshot") { lastSeq = frame.seq; onSnapshot?.(frame.data, frame.seq); return; }
