@@ -4,7 +4,8 @@ Run as `python -m loadtest.wsclient` by a benchmark (never by hand): it reads on
 configuration on stdin (targets: port, path, `since`, fallback ports; handshake headers such as the
 session cookie, which therefore never appears on a command line), opens every websocket with a raw
 asyncio protocol (uvloop, no compression, no per-socket task or buffer beyond the transport), answers
-the server's `{"type":"ping"}` heartbeats with `{"type":"pong"}`, and records for every frame that
+protocol pings as every websocket stack does (and the `{"type":"ping"}` heartbeats with
+`{"type":"pong"}` only when TONGBAN_BENCH_PONG=1: the pages do not), and records for every frame that
 carries a `seq` its sequence number and its arrival time. It checks order per socket as frames
 arrive: a sequence number not one more than the last is a gap (missing events), a duplicate or a
 reordering; a snapshot after the first frame that skips sequence numbers counts as coalesced (lost)
@@ -45,6 +46,7 @@ from typing import Any
 HOST = "127.0.0.1"
 PING = b'{"type":"ping"}'
 PONG = b'{"type":"pong"}'
+ANSWER_HEARTBEATS = os.environ.get("TONGBAN_BENCH_PONG") == "1"
 SNAPSHOT_PREFIX = b'{"type":"snapshot"'
 SEQ_RE = re.compile(rb'"seq":(\d+)')
 BUCKET_MS = 0.1
@@ -192,8 +194,11 @@ class Protocol(asyncio.Protocol):
             opcode = b0 & 0x0F
             if opcode == 0x1:
                 if payload == PING:
-                    self.transport.write(PONG_FRAME)  # type: ignore[union-attr]
-                    target.pongs += 1
+                    # The pages' live.js lets heartbeats be (it only notes their arrival): so does this
+                    # client, unless the benchmark asks for pongs.
+                    if ANSWER_HEARTBEATS:
+                        self.transport.write(PONG_FRAME)  # type: ignore[union-attr]
+                        target.pongs += 1
                 else:
                     target.on_frame(payload, now)
             elif opcode == 0x8:

@@ -275,6 +275,16 @@ class Connection:
         self.raw = None
 
 
+def forget_handshake(websocket: WebSocket) -> None:
+    """Drop what the handshake left that a live connection never reads again (headers, cookies, the
+    session and user found by the route): ~4 KiB per socket, times 10,000 sockets."""
+    scope = websocket.scope
+    scope["headers"] = []
+    scope.get("state", {}).clear()
+    for cached in ("_headers", "_cookies", "_query_params", "_url", "_state"):
+        websocket.__dict__.pop(cached, None)
+
+
 async def stream_actor(
     websocket: WebSocket,
     system: ActorSystem,
@@ -284,6 +294,7 @@ async def stream_actor(
     presence: tuple[uuid.UUID, str] | None = None,
 ) -> None:
     """Serve one subscription until the client leaves. `presence`: (user id, name) to announce."""
+    forget_handshake(websocket)
     conn = Connection(websocket, live, address, since)
     settings = live.settings
     joined: asyncio.Task[None] | None = None

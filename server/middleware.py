@@ -9,6 +9,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -47,7 +48,8 @@ class RequestContext:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            # A websocket's frames need no id (and a closure kept for the socket's lifetime costs memory).
+            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
         finally:
             logger.info(
                 "http.request" if scope["type"] == "http" else "ws.session",
@@ -85,10 +87,13 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine itself: a websocket (which lives for hours) keeps no frame of this layer.
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         extra = [*SECURITY_HEADERS, HSTS] if scope.get("scheme") == "https" else list(SECURITY_HEADERS)
 
         async def send_with_headers(message: Message) -> None:
