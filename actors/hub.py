@@ -80,7 +80,7 @@ class Hub:
         self.system = system
         self.topics: dict[Address, set[Subscription]] = {}
         self._views: dict[Address, asyncio.Future[View]] = {}
-        self._recent: dict[Address, tuple[float, View]] = {}  # (when asked, view)
+        self._recent: dict[Address, tuple[float, int, bytes]] = {}  # (when asked, seq, snapshot frame)
         self._last: dict[Address, int] = {}  # the latest seq seen here of each watched actor
         self._unwatching: set[asyncio.Task[None]] = set()
         system.on_event(self.deliver)
@@ -139,27 +139,29 @@ class Hub:
     def subscription_count(self) -> int:
         return sum(len(s) for s in self.topics.values())
 
-    async def view(self, address: Address, timeout: float) -> View:
-        """The actor's current view. Concurrent callers (a mass reconnect) share one ask, and a view
-        stays good for VIEW_FRESH_S while no later event of the actor reached this node."""
+    async def snapshot(self, address: Address, timeout: float) -> tuple[int, bytes]:
+        """The actor's current view as a snapshot frame (seq, frame). Concurrent callers (a mass
+        reconnect) share one ask, and a snapshot stays good for VIEW_FRESH_S while no later event of
+        the actor reached this node: ten subscribers of a project cost one ask and one encoding."""
         cached = self._recent.get(address)
         now = asyncio.get_running_loop().time()
-        if (
-            cached is not None
-            and now - cached[0] < VIEW_FRESH_S
-            and cached[1].seq >= self._last.get(address, 0)
-        ):
-            return cached[1]
+        if cached is not None and now - cached[0] < VIEW_FRESH_S and cached[1] >= self._last.get(address, 0):
+            return cached[1], cached[2]
+        view = await self.view(address, timeout)
+        frame = _snapshot_frame(view)
+        if address in self.topics:  # watched: an event after this view would be noticed
+            self._recent[address] = (now, view.seq, frame)
+            if len(self._recent) > VIEWS_REMEMBERED:
+                self._recent.pop(next(iter(self._recent)))
+        return view.seq, frame
+
+    async def view(self, address: Address, timeout: float) -> View:
+        """The actor's current view; concurrent callers share one ask."""
         future = self._views.get(address)
         if future is None:
             future = self._views[address] = asyncio.get_running_loop().create_future()
             try:
-                view: View = await self.system.ask(address, GetView(), timeout)
-                future.set_result(view)
-                if address in self.topics:  # watched: an event after this view would be noticed
-                    self._recent[address] = (now, view)
-                if len(self._recent) > VIEWS_REMEMBERED:
-                    self._recent.pop(next(iter(self._recent)))
+                future.set_result(await self.system.ask(address, GetView(), timeout))
             except BaseException as exc:
                 future.set_exception(exc)
                 future.exception()
@@ -194,9 +196,8 @@ async def next_frames(hub: Hub, sub: Subscription, timeout: float) -> list[bytes
             frames.extend(_take(sub, missed))
     if sub.resync:
         sub.resync = False
-        view = await hub.view(sub.address, timeout)
-        sub.last_seq = view.seq
-        frames.append(_snapshot_frame(view))
+        sub.last_seq, frame = await hub.snapshot(sub.address, timeout)
+        frames.append(frame)
     queued, sub.queue = sub.queue, []
     for n, (seq, frame) in enumerate(queued):
         if seq < 0:  # a reply of the connection's own (pong, error), not an event

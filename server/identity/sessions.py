@@ -121,7 +121,7 @@ class SessionStore:
         if token is None:
             return None
         key = self._key(token)
-        raw = await self.redis.get(key)
+        raw = await self.redis.getex(key, ex=self.idle_s)  # read and renew in one round trip
         if raw is None:
             return None
         session = Session.model_validate_json(raw)
@@ -129,7 +129,8 @@ class SessionStore:
         if left_s <= 0:
             await self.redis.delete(key)
             return None
-        await self.redis.expire(key, int(min(self.idle_s, left_s)) or 1)
+        if left_s < self.idle_s:  # near its absolute end: never renewed past it
+            await self.redis.expire(key, int(left_s) or 1)
         return session
 
     async def close(self, cookie: str) -> Session | None:
