@@ -44,7 +44,9 @@ from server.web.templating import error_page
 
 ApiHandler = Callable[..., Awaitable[BaseModel]]
 PageHandler = Callable[[Request], Awaitable[Response]]
-WsHandler = Callable[[WebSocket], Awaitable[None]]
+# A websocket handler checks the request and returns the coroutine that serves the socket (or None when
+# it refused it): its own frame, with the user and whatever it looked up, is gone while the socket lives.
+WsHandler = Callable[[WebSocket], Awaitable[Awaitable[None] | None]]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PATH_PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
@@ -293,7 +295,9 @@ def _ws_endpoint(route: WsRoute) -> Callable[[WebSocket], Awaitable[None]]:
         except (Unauthenticated, Forbidden) as exc:
             await reject(websocket, exc)
             return
-        await route.handler(websocket)
+        serve = await route.handler(websocket)
+        if serve is not None:
+            await serve
 
     return endpoint
 

@@ -4,6 +4,7 @@ shape."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from uuid import UUID
 
 from starlette.requests import Request
@@ -89,7 +90,7 @@ def _since(text: str | None) -> int | None:
     return int(text)
 
 
-async def bid_events(websocket: WebSocket) -> None:
+async def bid_events(websocket: WebSocket) -> Awaitable[None] | None:
     """The session's live stream; the connection is journalled as present (masked name) while open."""
     user = await current_user(websocket)
     assert user is not None  # the route's permission admitted the user
@@ -101,9 +102,9 @@ async def bid_events(websocket: WebSocket) -> None:
             await access_bid(conn, user, bid_id, manage=await holds(websocket, MANAGE))
     except (BadRequest, NotFound) as exc:
         await reject(websocket, exc)
-        return
+        return None
     presence = (user.id, mask_name(user.display_name))
-    await stream_actor(websocket, rt.actors, rt.live, bid_address(bid_id), since, presence=presence)
+    return stream_actor(websocket, rt.actors, rt.live, bid_address(bid_id), since, presence=presence)
 
 
 ROUTES = RouteTable(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from uuid import UUID
 
 from starlette.requests import Request
@@ -113,7 +114,7 @@ def _since(text: str | None) -> int | None:
     return int(text)
 
 
-async def project_events(websocket: WebSocket) -> None:
+async def project_events(websocket: WebSocket) -> Awaitable[None] | None:
     user = await current_user(websocket)
     assert user is not None  # the route's permission admitted the user
     rt = runtime(websocket)
@@ -125,8 +126,8 @@ async def project_events(websocket: WebSocket) -> None:
             await access_project(conn, user, project_id, read_any=await holds(websocket, READ_ANY))
     except (BadRequest, NotFound) as exc:
         await reject(websocket, exc)
-        return
-    await stream_actor(websocket, rt.actors, rt.live, project_address(project_id), since)
+        return None
+    return stream_actor(websocket, rt.actors, rt.live, project_address(project_id), since)
 
 
 ROUTES = RouteTable(
