@@ -45,6 +45,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+def _no_websocket_accepts(record: logging.LogRecord) -> bool:
+    """uvicorn logs every websocket handshake at INFO; `ws.session` (server.middleware) logs each
+    socket once, when it ends, with its duration. 10,000 sockets need not be announced twice."""
+    return not (record.levelno == logging.INFO and str(record.msg).endswith('"WebSocket %s" [accepted]'))
+
+
 def setup_logging(level: str = "INFO", as_json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -57,4 +63,5 @@ def setup_logging(level: str = "INFO", as_json: bool = True) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # server.http logs each request once
+    logging.getLogger("uvicorn.error").addFilter(_no_websocket_accepts)  # server.http logs each socket once
     logging.getLogger("pgserver").setLevel(logging.WARNING)  # it logs every pg_ctl call with its output

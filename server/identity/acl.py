@@ -142,8 +142,8 @@ class PermissionCache:
         now = time.monotonic()
         if self._table is not None and now - self._checked_at < RECHECK_S:
             return self._table  # a change on another node applies here within RECHECK_S
+        self._checked_at = now  # before the await: concurrent callers keep using the table meanwhile
         version = await self.redis.get(self.version_key)
-        self._checked_at = now
         if self._table is None or version != self._version:
             try:
                 async with self.pool.acquire() as conn:
