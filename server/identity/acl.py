@@ -121,7 +121,7 @@ async def revoke(conn: Any, role: str, permission: str) -> None:
     await conn.execute(DELETE_ROW, role, permission)
 
 
-RECHECK_S = 1.0  # how stale the table may be on a node other than the one where it changed
+RECHECK_S = 0.25  # how stale the table may be on a node other than the one where it changed
 
 
 class PermissionCache:

@@ -5,12 +5,14 @@ else carries on."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from server.identity.acl import RECHECK_S
 from tests.server.identity.conftest import SHENCHENG_ORG, audit_entries, error_of
 
 FIND_GRANT = "SELECT mac FROM role_permission WHERE role = $1 AND permission = $2"
@@ -24,7 +26,8 @@ Sql = Callable[..., Awaitable[Any]]
 @pytest.fixture
 async def behind_the_back(pool: Any, redis: Any, settings: Any) -> AsyncIterator[Sql]:
     """`await behind_the_back(sql, *args, undo=(sql, *args))`: change the permission table directly, then
-    make every node reload it (as an administrator's change would); undone after the test."""
+    make every node reload it (as an administrator's change on another node would); undone after the
+    test."""
     undo: list[tuple[Any, ...]] = []
     version_key = f"{settings.redis_prefix}acl-version"
 
@@ -32,6 +35,7 @@ async def behind_the_back(pool: Any, redis: Any, settings: Any) -> AsyncIterator
         undo.append(revert)
         await pool.execute(statement, *args)
         await redis.incr(version_key)
+        await asyncio.sleep(RECHECK_S * 1.2)  # nodes notice a change made elsewhere within RECHECK_S
 
     yield change
     for statement, *args in reversed(undo):
