@@ -338,6 +338,7 @@ async def stream_actor(
     try:
         await websocket.accept()
         await conn.send(first)
+        del first  # the first frames (a snapshot …) are not kept for the socket's lifetime
         conn.busy = False
         if conn.sub.queue or conn.sub.resync or conn.sub.since is not None:
             conn.wake()  # events that arrived while the first frames were sent

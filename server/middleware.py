@@ -47,9 +47,11 @@ class RequestContext:
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
+        # A websocket's frames need no id (and a closure kept for the socket's lifetime costs memory).
+        downstream = send_with_id if scope["type"] == "http" else send
+        del send_with_id
         try:
-            # A websocket's frames need no id (and a closure kept for the socket's lifetime costs memory).
-            await self.app(scope, receive, send_with_id if scope["type"] == "http" else send)
+            await self.app(scope, receive, downstream)
         finally:
             logger.info(
                 "http.request" if scope["type"] == "http" else "ws.session",

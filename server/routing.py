@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from server.errors import (
@@ -287,19 +288,24 @@ def check_origin(websocket: WebSocket) -> None:
         raise Forbidden("不允许跨站连接")
 
 
-def _ws_endpoint(route: WsRoute) -> Callable[[WebSocket], Awaitable[None]]:
-    async def endpoint(websocket: WebSocket) -> None:
+class _WsEndpoint:
+    """The ASGI app of one websocket route. An app rather than a function, so Starlette hands it the
+    socket without wrapping it in two more closures and frames that would live as long as the socket."""
+
+    def __init__(self, route: WsRoute) -> None:
+        self.route = route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive=receive, send=send)
         try:
             check_origin(websocket)
-            await authorize(websocket, route.permission)
+            await authorize(websocket, self.route.permission)
         except (Unauthenticated, Forbidden) as exc:
             await reject(websocket, exc)
             return
-        serve = await route.handler(websocket)
+        serve = await self.route.handler(websocket)
         if serve is not None:
             await serve
-
-    return endpoint
 
 
 def to_starlette(table: RouteTable) -> list[BaseRoute]:
@@ -309,5 +315,5 @@ def to_starlette(table: RouteTable) -> list[BaseRoute]:
     for page in table.pages:
         routes.append(Route(page.path, _page_endpoint(page), methods=["GET"], name=page.name))
     for ws in table.sockets:
-        routes.append(WebSocketRoute(ws.path, _ws_endpoint(ws)))
+        routes.append(WebSocketRoute(ws.path, _WsEndpoint(ws)))
     return routes
