@@ -1,6 +1,6 @@
 """The event journal, snapshots and fencing in PostgreSQL.
 
-`append` is fenced: the first append of a transaction records the writer's lease token in
+`fenced_append`, the first append of a transaction, records the writer's lease token in
 `actor_fence` and is refused (`StaleOwner`) when a higher token has written the actor already, i.e.
 when this node lost the actor's lease to another node. The fence row stays locked until commit, so
 two owners can never interleave appends. Must not: publish anything (the runtime publishes after
@@ -19,11 +19,16 @@ APPEND = """
     INSERT INTO actor_event (actor_kind, actor_id, seq, type, payload)
     VALUES ($1, $2, $3, $4, $5)
     RETURNING at"""
-FENCE = """
-    INSERT INTO actor_fence (actor_kind, actor_id, token) VALUES ($1, $2, $3)
-    ON CONFLICT (actor_kind, actor_id) DO UPDATE SET token = EXCLUDED.token
-    WHERE actor_fence.token <= EXCLUDED.token
-    RETURNING token"""
+FENCED_APPEND = """
+    WITH fence AS (
+        INSERT INTO actor_fence (actor_kind, actor_id, token) VALUES ($1, $2, $6)
+        ON CONFLICT (actor_kind, actor_id) DO UPDATE SET token = EXCLUDED.token
+        WHERE actor_fence.token <= EXCLUDED.token
+        RETURNING token
+    )
+    INSERT INTO actor_event (actor_kind, actor_id, seq, type, payload)
+    SELECT $1, $2, $3, $4, $5 FROM fence
+    RETURNING at"""
 EVENTS_AFTER = """
     SELECT seq, type, payload, at FROM actor_event
     WHERE actor_kind = $1 AND actor_id = $2 AND seq > $3
@@ -52,9 +57,14 @@ class Snapshot:
     state: dict[str, Any]
 
 
-async def fence(conn: Any, address: Address, token: int) -> None:
-    if await conn.fetchval(FENCE, address.kind, address.id, token) is None:
+async def fenced_append(
+    conn: Any, address: Address, token: int, seq: int, type_: str, data: dict[str, Any]
+) -> Event:
+    """`fence` and `append` in one statement (one round trip): no row when the fence refused."""
+    at = await conn.fetchval(FENCED_APPEND, address.kind, address.id, seq, type_, data, token)
+    if at is None:
         raise StaleOwner()
+    return Event(actor=str(address), seq=seq, type=type_, at=at, data=data)
 
 
 async def append(conn: Any, address: Address, seq: int, type_: str, data: dict[str, Any]) -> Event:

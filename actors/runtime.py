@@ -36,8 +36,19 @@ from actors import journal, timers
 from actors.cluster import Cluster, NodeUnreachable
 from actors.events import Address, Event
 from actors.lease import Leases
-from actors.messages import RUNTIME_MESSAGES, GetView, Join, Leave, Member, Message, NodesDown, Registry, View
-from server.errors import AskTimeout, NotFound, TongbanError, Unavailable
+from actors.messages import (
+    RUNTIME_MESSAGES,
+    GetView,
+    Join,
+    Leave,
+    Member,
+    Message,
+    NodesDown,
+    Registry,
+    UnknownMessage,
+    View,
+)
+from server.errors import AskTimeout, BadRequest, NotFound, TongbanError, Unavailable
 from server.logging import actor_var
 
 logger = logging.getLogger(__name__)
@@ -193,9 +204,11 @@ class Transaction:
 
     async def append(self, type_: str, data: dict[str, Any]) -> Event:
         actor = self.actor
-        if not self.events:
-            await journal.fence(self.conn, actor.address, actor._cell.token)
-        event = await journal.append(self.conn, actor.address, actor.seq + len(self.events) + 1, type_, data)
+        seq = actor.seq + len(self.events) + 1
+        if self.events:
+            event = await journal.append(self.conn, actor.address, seq, type_, data)
+        else:  # the transaction's first append also checks (and locks) the fence: one round trip
+            event = await journal.fenced_append(self.conn, actor.address, actor._cell.token, seq, type_, data)
         self.events.append(event)
         return event
 
@@ -574,7 +587,10 @@ class ActorSystem:
     async def _answer_forwarded(
         self, address: Address, data: dict[str, Any], timeout: float, hops: int
     ) -> Any:
-        message = self.registry.parse(data)
+        try:
+            message = self.registry.parse(data)
+        except UnknownMessage as exc:  # another version of the code, or garbage on the channel
+            raise BadRequest("无法识别的消息") from exc
         if hops > MAX_HOPS:
             raise NodeUnreachable()
         return await self.ask(address, message, timeout, hops)
@@ -588,10 +604,13 @@ class ActorSystem:
         self.cluster.on_event = listener
 
     def publish(self, event: Event) -> None:
+        """Hand a committed event to this node's subscribers and to the other nodes. The local fan-out
+        runs next on the loop (in order), so the actor goes on with its next message meanwhile."""
         address = Address.parse(event.actor)
         wire = event.model_dump_json()
+        loop = asyncio.get_running_loop()
         for listener in self._event_listeners:
-            listener(address, event.seq, wire)
+            loop.call_soon(listener, address, event.seq, wire)
         self.cluster.publish_event(address, event.seq, wire)
 
 

@@ -8,13 +8,14 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
 
 from actors.cluster import RemoteError
 from actors.events import Address
 from actors.hub import Hub, Subscription, next_frames
-from actors.messages import GetView, Join, Leave, Member, NodesDown, View
+from actors.messages import GetView, Join, Leave, Member, Message, NodesDown, View
 from actors.runtime import ActorSystem, RuntimeConfig, UnknownActor
 from server.errors import Conflict, TongbanError
 from server.wsframe import frame_text
@@ -330,3 +331,19 @@ async def test_an_ask_forwarded_to_a_node_that_dies_with_it_is_retried_on_the_ne
     answer = await b.ask(address, Add(by=1), 8)
     assert (answer.node, answer.total) == ("b", 2)
     assert loop.time() - started < 4.0  # not the whole 8 s ask timeout
+
+
+class Stranger(Message):
+    """A message no node registered (another version of the code, or garbage)."""
+
+    type: Literal["counter.stranger"] = "counter.stranger"
+
+
+async def test_a_forwarded_message_of_an_unknown_type_is_refused_as_bad_and_the_owner_carries_on(node):
+    a, b = await node("a"), await node("b")
+    address = counter_address(uuid.uuid4())
+    await a.ask(address, Add(by=1), 5)
+    with pytest.raises(RemoteError) as refused:
+        await b.cluster.forward("a", address, Stranger(), 5, 1)
+    assert (refused.value.status, refused.value.code) == (400, "bad_request")
+    assert (await b.ask(address, Add(by=1), 5)).total == 2
