@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
-import gc
 import itertools
 import json
 import logging
@@ -53,18 +50,6 @@ PING = '{"type":"ping"}'
 PONG = '{"type":"pong"}'
 PING_FRAME = text_frame(PING.encode())
 OVERFLOW_WINDOW_S = 60.0
-RELEASE_AFTER_CLOSED = 1_000  # connections closed since the last peak that make memory worth returning
-
-
-def _libc() -> Any:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") else None  # glibc only
-    except OSError:
-        return None
-
-
-_LIBC = _libc()
 
 
 class Live:
@@ -78,7 +63,6 @@ class Live:
         self.wheel: list[set[Connection]] = [set() for _ in range(self.buckets)]
         self._serial = itertools.count()
         self._ticker: asyncio.Task[None] | None = None
-        self._peak = 0
 
     def start(self) -> None:
         self._ticker = asyncio.create_task(self._tick(), name="live-heartbeats")
@@ -100,19 +84,6 @@ class Live:
     def discard(self, conn: Connection) -> None:
         self.wheel[conn.bucket].discard(conn)
 
-    def _release_memory(self) -> None:
-        """After many sockets closed (a mass disconnect), give their memory back to the system: free
-        cycles, then ask glibc to return free heap pages (Python keeps them for reuse otherwise)."""
-        count = self.count
-        self._peak = max(self._peak, count)
-        if self._peak - count < RELEASE_AFTER_CLOSED:
-            return
-        self._peak = count
-        gc.collect()
-        if _LIBC is not None:
-            _LIBC.malloc_trim(0)
-        logger.info("live.memory_released", extra={"connections": count})
-
     async def _tick(self) -> None:
         """Each tick, one bucket of connections gets its heartbeat: every connection is pinged once per
         `ws_heartbeat_s`, spread evenly over it instead of all at once."""
@@ -121,7 +92,6 @@ class Live:
         for tick in itertools.count():
             await asyncio.sleep(self.tick_s)
             now = loop.time()
-            self._release_memory()
             for conn in list(self.wheel[tick % self.buckets]):
                 if idle_s and now - conn.last_heard > idle_s:
                     conn.close_soon(CLOSE_IDLE, "idle")
