@@ -179,7 +179,7 @@ async def test_the_actors_of_a_dead_node_are_taken_over_within_the_lease_time(no
     started = loop.time()
     answer = await b.ask(address, Add(by=1), 5)
     assert (answer.node, answer.total) == ("b", 5)
-    assert loop.time() - started < 2.5  # lease 1 s, plus retry backoff
+    assert loop.time() - started < 4.0  # lease 1 s, plus retry backoff (not the 5 s ask timeout)
 
 
 async def test_events_reach_subscribers_on_other_nodes_in_order(node):
@@ -330,7 +330,7 @@ async def test_an_ask_forwarded_to_a_node_that_dies_with_it_is_retried_on_the_ne
     started = loop.time()
     answer = await b.ask(address, Add(by=1), 8)
     assert (answer.node, answer.total) == ("b", 2)
-    assert loop.time() - started < 4.0  # not the whole 8 s ask timeout
+    assert loop.time() - started < 6.0  # lease 1 s + a liveness check: not the whole 8 s ask timeout
 
 
 class Stranger(Message):
