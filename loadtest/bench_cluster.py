@@ -35,7 +35,6 @@ import os
 import signal
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -43,28 +42,16 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
-from loadtest.bench_skeleton import create_project, describe_machine, expect, percentile_ms
-from loadtest.bench_ws_burst import REVIEWER
+from loadtest.bench_skeleton import create_project, describe_machine, expect, percentile_ms, print_rows
+from loadtest.bench_ws_burst import REVIEWER, journal
 from loadtest.bench_ws_fanout import APPROVAL, DEPT
 from loadtest.stack import LOGIN, Stack, running_stack
 from loadtest.wsclient import SubscriberProcess, hist_summary, merge_hist, raise_fd_limit
-from server import db
 from tests.support.clients import cookie_header
 from tests.support.processes import ServerChild
 
 NODES = ("lt-a", "lt-b", "lt-c")
 CSRF_HEADER = "X-CSRF-Token"
-JOURNAL = """
-    SELECT seq, type, payload->>'note' AS note, extract(epoch FROM at)::float8 AS at FROM actor_event
-    WHERE actor_kind = 'project' AND actor_id = $1 ORDER BY seq"""
-
-
-async def journal(database_url: str, project_id: str) -> list[Any]:
-    conn = await db.connect(database_url)
-    try:
-        return list(await conn.fetch(JOURNAL, uuid.UUID(project_id)))
-    finally:
-        await conn.close()
 
 
 async def login(base_url: str, name: str, password: str) -> httpx.AsyncClient:
@@ -319,9 +306,7 @@ def print_table(out: dict[str, Any], args: argparse.Namespace) -> None:
             for name, s in subs.items()
         ),
     ]  # fmt: skip
-    widths = [max(len(row[k]) for row in rows) for k in range(4)]
-    for row in rows:
-        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print_rows(rows)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -397,6 +397,13 @@ def print_table(series: Sequence[Series]) -> None:
             print(f"  {s.phase} / {s.what} (c={s.concurrency}): {s.note}")
 
 
+def print_rows(rows: Sequence[Sequence[str]]) -> None:
+    """Rows of cells as aligned columns (what / result / target / detail)."""
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    for row in rows:
+        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process (Linux /proc), or NaN where that is not available."""
     try:

@@ -36,7 +36,14 @@ from typing import Any
 
 import httpx
 
-from loadtest.bench_skeleton import create_project, describe_machine, expect, http_callers, percentile_ms
+from loadtest.bench_skeleton import (
+    create_project,
+    describe_machine,
+    expect,
+    http_callers,
+    percentile_ms,
+    print_rows,
+)
 from loadtest.bench_ws_fanout import APPROVAL, DEPT
 from loadtest.stack import LOGIN, Stack, running_stack
 from loadtest.wsclient import (
@@ -223,9 +230,7 @@ def print_table(out: dict[str, Any], args: argparse.Namespace) -> None:
         ("server CPU during burst + drain", f"{out['cpu']['server_cores']} cores", "",
          f"over {out['cpu']['window_s']} s; subscriber processes {out['cpu']['client_cpu_s']} s CPU"),
     ]  # fmt: skip
-    widths = [max(len(row[k]) for row in rows) for k in range(4)]
-    for row in rows:
-        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print_rows(rows)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -34,7 +34,14 @@ from typing import Any
 
 import httpx
 
-from loadtest.bench_skeleton import create_project, describe_machine, expect, http_callers, percentile_ms
+from loadtest.bench_skeleton import (
+    create_project,
+    describe_machine,
+    expect,
+    http_callers,
+    percentile_ms,
+    print_rows,
+)
 from loadtest.stack import LOGIN, Stack, running_stack
 from loadtest.wsclient import (
     SubscriberProcess,
@@ -314,9 +321,7 @@ def print_table(out: dict[str, Any], args: argparse.Namespace) -> None:
          f"start {out['server_rss_start_kib'] // 1024} MiB, before connect {r['before_connect_kib'] // 1024} MiB,"
          f" peak {r['hwm_kib'] // 1024} MiB"),
     ]  # fmt: skip
-    widths = [max(len(row[k]) for row in rows) for k in range(4)]
-    for row in rows:
-        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print_rows(rows)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

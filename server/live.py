@@ -37,7 +37,7 @@ from actors.hub import Hub, Subscription, next_frames
 from actors.messages import Join, Leave, Member
 from actors.runtime import ActorSystem
 from server.config import Settings
-from server.errors import TongbanError
+from server.errors import BadRequest, TongbanError
 from server.routing import reject
 from server.wsframe import RawSocket, frame_text, raw_socket, text_frame
 
@@ -271,6 +271,16 @@ class Connection:
         self.sub.wake = _noop
         self.sub.direct = None
         self.raw = None
+
+
+def since_of(websocket: WebSocket) -> int | None:
+    """The `?since=` of a subscription: the last sequence number the client saw, if any."""
+    text = websocket.query_params.get("since")
+    if text is None:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise BadRequest("since 须为非负整数")
+    return int(text)
 
 
 def forget_handshake(websocket: WebSocket) -> None:

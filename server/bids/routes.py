@@ -17,7 +17,7 @@ from server.bids.access import MANAGE, access_as_organiser, access_bid
 from server.bids.models import AnnotationIn, BidIn, BidList, BidOut, ReminderIn
 from server.bids.service import expert_specs, list_bids
 from server.errors import BadRequest, NotFound
-from server.live import stream_actor
+from server.live import since_of, stream_actor
 from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, holds, reject, require_user
 from server.runtime import runtime
 from server.security.masking import mask_name
@@ -82,14 +82,6 @@ async def schedule_reminder(request: Request, body: ReminderIn) -> BidOut:
     return _out(await rt.actors.ref(bid_address(bid_id)).ask(msg, rt.settings.ask_timeout_s))
 
 
-def _since(text: str | None) -> int | None:
-    if text is None:
-        return None
-    if not (text.isascii() and text.isdigit()):
-        raise BadRequest("since 须为非负整数")
-    return int(text)
-
-
 async def bid_events(websocket: WebSocket) -> Awaitable[None] | None:
     """The session's live stream; the connection is journalled as present (masked name) while open."""
     user = await current_user(websocket)
@@ -97,7 +89,7 @@ async def bid_events(websocket: WebSocket) -> Awaitable[None] | None:
     rt = runtime(websocket)
     bid_id: UUID = websocket.path_params["bid_id"]
     try:
-        since = _since(websocket.query_params.get("since"))
+        since = since_of(websocket)
         async with rt.pool.acquire() as conn:
             await access_bid(conn, user, bid_id, manage=await holds(websocket, MANAGE))
     except (BadRequest, NotFound) as exc:

@@ -14,7 +14,7 @@ from actors.project.messages import CreateProject, GetProject, StartApproval, Ta
 from actors.project.state import ProjectState
 from server import clock
 from server.errors import BadRequest, Conflict, InvalidInput, NotFound
-from server.live import stream_actor
+from server.live import since_of, stream_actor
 from server.projects.access import READ_ANY, access_project
 from server.projects.models import ApprovalIn, ProjectIn, ProjectList, ProjectOut, TaskUpdateIn
 from server.projects.service import department_names, find_same_registration, list_projects
@@ -106,22 +106,13 @@ async def update_task(request: Request, body: TaskUpdateIn) -> ProjectOut:
     return _out(await rt.actors.ref(project_address(project_id)).ask(msg, rt.settings.ask_timeout_s))
 
 
-def _since(text: str | None) -> int | None:
-    if text is None:
-        return None
-    if not (text.isascii() and text.isdigit()):
-        raise BadRequest("since 须为非负整数")
-    return int(text)
-
-
 async def project_events(websocket: WebSocket) -> Awaitable[None] | None:
     user = await current_user(websocket)
     assert user is not None  # the route's permission admitted the user
     rt = runtime(websocket)
     project_id: UUID = websocket.path_params["project_id"]
-    since_text = websocket.query_params.get("since")
     try:
-        since = _since(since_text)
+        since = since_of(websocket)
         async with rt.pool.acquire() as conn:
             await access_project(conn, user, project_id, read_any=await holds(websocket, READ_ANY))
     except (BadRequest, NotFound) as exc:
