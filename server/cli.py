@@ -130,7 +130,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import close_runtime, open_runtime
-    from server.seed import demo_password, seed_accounts, seed_projects
+    from server.seed import demo_password, seed_accounts, seed_bids, seed_projects
 
     urls = _resolved(settings)
     if isinstance(urls, int):
@@ -142,7 +142,9 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
         try:
             async with rt.pool.acquire() as conn:
                 await seed_accounts(conn, rt.identity.pii, rt.identity.acl_key, demo_password(settings))
-            return await seed_projects(rt.pool, rt.actors, settings.ask_timeout_s)
+            added = await seed_projects(rt.pool, rt.actors, settings.ask_timeout_s)
+            await seed_bids(rt.pool, rt.actors, rt.identity.pii, rt.identity.acl_key, settings.ask_timeout_s)
+            return added
         finally:
             await close_runtime(rt)
 

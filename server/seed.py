@@ -6,18 +6,27 @@ Must not: run against a production database (its accounts share one demo passwor
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from actors.bid.actor import bid_address
+from actors.bid.messages import CreateBidSession
 from actors.project.actor import project_address
-from actors.project.messages import CreateProject
+from actors.project.messages import CreateProject, StartApproval, TaskSpec
 from actors.runtime import ActorSystem
+from server import clock
+from server.bids.service import expert_specs
 from server.config import Settings
 from server.identity import users
 from server.identity.passwords import hash_password_async
 from server.identity.pii import Pii
+from server.workdays import CalendarNotCovered
+
+logger = logging.getLogger(__name__)
 
 _NS = uuid.UUID("8f7c1f2e-4a57-4f59-9a55-2f2d3c7b9e10")
 
@@ -129,4 +138,48 @@ async def seed_projects(pool: Any, actors: ActorSystem, timeout_s: float) -> int
         )
         await actors.ref(project_address(stable_id("project", code))).ask(msg, timeout_s)
         added += 1
+        if code == PROJECTS[0][0]:
+            await seed_approval(actors, stable_id("project", code), stable_id("user", login), timeout_s)
     return added
+
+
+# The first demo project's parallel approval, accepted a week ago: one task already overdue, one due
+# soon, the others on time (as of the day `make run` first seeds it).
+DEMO_TASKS: tuple[tuple[str, str, int], ...] = (
+    ("DEPT-ZJW", "建筑工程施工许可", 15),
+    ("DEPT-GHZY", "建设工程规划许可", 20),
+    ("DEPT-XF", "消防设计审查", 3),
+    ("DEPT-SW", "排水许可", 7),
+)
+
+
+async def seed_approval(actors: ActorSystem, project_id: uuid.UUID, by: uuid.UUID, timeout_s: float) -> None:
+    names = dict((code, name) for code, _, name, _ in ORGANIZATIONS)
+    tasks = [
+        TaskSpec(dept_org_id=stable_id("org", code), dept_name=names[code], item=item, limit_workdays=limit)
+        for code, item, limit in DEMO_TASKS
+    ]
+    msg = StartApproval(tasks=tasks, accepted_on=clock.today() - timedelta(days=7), by=by)
+    try:
+        await actors.ref(project_address(project_id)).ask(msg, timeout_s)
+    except CalendarNotCovered as exc:  # the calendar package is older than today: no demo board
+        logger.warning("seed.approval_skipped", extra={"reason": exc.detail})
+
+
+async def seed_bids(pool: Any, actors: ActorSystem, pii: Any, acl_key: bytes, timeout_s: float) -> int:
+    """One demo bid session (评标会议) of 住建委 with the demo expert, unless there is one."""
+    organiser = next(u for u in USERS if u.role == "bid_admin")
+    org_id = stable_id("org", organiser.org_code)
+    async with pool.acquire() as conn:
+        if await conn.fetchval("SELECT count(*) FROM bid_session WHERE org_id = $1", org_id):
+            return 0
+        experts = await expert_specs(
+            conn, pii, acl_key, [stable_id("user", u.login) for u in USERS if u.role == "bid_expert"]
+        )
+    names = dict((code, name) for code, _, name, _ in ORGANIZATIONS)
+    msg = CreateBidSession(
+        name="浦江置业前滩商业综合体 BIM 辅助设计方案评标会", org_id=org_id, org_name=names[organiser.org_code],
+        created_by=stable_id("user", organiser.login), experts=experts,
+    )  # fmt: skip
+    await actors.ref(bid_address(stable_id("bid", "demo"))).ask(msg, timeout_s)
+    return 1

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.seed import DEMO_TASKS, PROJECTS
 from server.services import EmbeddedPostgres, EmbeddedRedis
 from tests.support.clients import DEMO_PASSWORD
 from tests.support.processes import ServerChild, free_port, start_server
@@ -150,6 +151,18 @@ def test_an_embedded_postgresql_is_started_on_demand_and_readyz_waits_for_migrat
             client.headers["x-csrf-token"] = logged_in.json()["csrf_token"]
             before = client.get("/api/v1/projects").json()["items"]
             assert {p["code"] for p in before} >= {"2026-310115-47-01-000123"}
+            # The demo data includes a parallel approval on the first project and a bid session.
+            first = next(p for p in before if p["code"] == PROJECTS[0][0])
+            board = client.get(f"/api/v1/projects/{first['id']}").json()["tasks"]
+            assert sorted(t["item"] for t in board) == sorted(item for _, item, _ in DEMO_TASKS)
+            assert {t["deadline_state"] for t in board} <= {"on_time", "due_soon", "overdue"}
+            again = _cli(embedded_pg_env, "seed")
+            assert again.returncode == 0
+            assert "0 projects added" in again.stdout
+            with httpx.Client(base_url=server.url, timeout=10) as organiser:
+                organiser.post("/api/v1/login", json={"login": "bidadmin", "password": DEMO_PASSWORD})
+                bids = organiser.get("/api/v1/bids").json()["items"]
+                assert [b["name"] for b in bids] == ["浦江置业前滩商业综合体 BIM 辅助设计方案评标会"]  # once
 
             pg.stop()
             down = client.get("/readyz")
