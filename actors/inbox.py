@@ -87,13 +87,21 @@ class InboxConsumer:
         await self.redis.xack(self.key, GROUP, entry_id)
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        group_ready = False
+        next_claim = 0.0
         while True:
             try:
-                await self._ensure_group()
-                claimed = await self.redis.xautoclaim(
-                    self.key, GROUP, self.consumer, CLAIM_IDLE_MS, count=100
-                )
-                entries = list(claimed[1])
+                if not group_ready:
+                    await self._ensure_group()
+                    group_ready = True
+                entries = []
+                if loop.time() >= next_claim:  # messages a dead node left pending: looked for now and then
+                    claimed = await self.redis.xautoclaim(
+                        self.key, GROUP, self.consumer, CLAIM_IDLE_MS, count=100
+                    )
+                    entries = list(claimed[1])
+                    next_claim = loop.time() + CLAIM_IDLE_MS / 2000
                 streams = await self.redis.xreadgroup(
                     GROUP, self.consumer, {self.key: ">"}, count=100, block=BLOCK_MS
                 )
@@ -106,6 +114,7 @@ class InboxConsumer:
                 raise
             except (RedisError, OSError, TongbanError) as exc:
                 logger.warning("inbox.unavailable", extra={"error": type(exc).__name__})
+                group_ready = False  # Redis may have lost it
                 await asyncio.sleep(RETRY_DELAY_S)
 
 
