@@ -82,7 +82,10 @@ async def project_page(request: Request) -> Response:
     async with rt.pool.acquire() as conn:
         await access_project(conn, user, project_id, read_any=await holds(request, READ_ANY))
     state = await rt.actors.ref(project_address(project_id)).ask(GetProject(), rt.settings.ask_timeout_s)
-    context = await page_context(request, project=state.public(clock.today()))
+    project = state.public(clock.today())
+    # A department's reviewer acts on the department's own task from the page.
+    own_dept = str(user.org_id) if await holds(request, "task.update") else None
+    context = await page_context(request, project=project, own_dept=own_dept)
     return templates.TemplateResponse(request, "project.html", context)
 
 

@@ -57,3 +57,35 @@ async def test_the_board_fills_and_changes_live_as_departments_work_and_deadline
     await page.reload()  # the server-rendered board agrees with the live one
     await expect(fire.locator(".deadline")).to_have_text("已办结")
     await expect(water.locator(".deadline")).to_have_text("已超期")
+
+
+async def test_a_department_reviewer_moves_only_its_own_task_from_the_page(
+    page: Page, as_user: AsUser, log_in: LogIn
+) -> None:
+    owner = await as_user("pujiang")
+    created = await owner.post("/api/v1/projects", json={"code": unique_code(), "name": "部门办理项目"})
+    project_id = created.json()["id"]
+    dispatch = await owner.post(
+        f"/api/v1/projects/{project_id}/approval",
+        json={
+            "tasks": [
+                {"dept_org_id": XF, "item": "消防设计审查", "limit_workdays": 10},
+                {"dept_org_id": SW, "item": "排水许可", "limit_workdays": 10},
+            ]
+        },
+    )
+    assert dispatch.status_code == 200
+    await log_in("xiaofang")  # 消防救援总队
+    await page.goto(f"/projects/{project_id}")
+    board = page.get_by_test_id("board")
+    fire = board.locator(f'tr[data-dept="{XF}"]')
+    water = board.locator(f'tr[data-dept="{SW}"]')
+    await expect(water.get_by_role("button")).to_have_count(0)  # another department's task
+    await fire.get_by_role("button", name="受理").click()
+    await expect(fire.locator('[data-field="status"]')).to_have_text("审查中")
+    await fire.get_by_role("button", name="通过").click()
+    await expect(fire.locator('[data-field="status"]')).to_have_text("已通过")
+    await expect(fire.locator(".deadline")).to_have_text("已办结")
+    await expect(fire.get_by_role("button")).to_have_count(0)  # finished: nothing more to do
+    state = (await owner.get(f"/api/v1/projects/{project_id}")).json()
+    assert {t["dept_org_id"]: t["status"] for t in state["tasks"]} == {XF: "approved", SW: "pending"}

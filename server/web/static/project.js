@@ -1,5 +1,6 @@
 // The live project status page: applies the project actor's events to the page as they happen.
 import { subscribe } from "/static/live.js";
+import { requestJson, say } from "/static/common.js";
 
 const root = document.getElementById("project");
 const timeline = document.getElementById("timeline");
@@ -12,6 +13,34 @@ const STATUS_LABELS = {
 const TASK_LABELS = { pending: "待受理", in_review: "审查中", approved: "已通过", rejected: "不予许可", returned: "退回补正" };
 const DEADLINE_LABELS = { on_time: "正常", due_soon: "即将到期", overdue: "已超期", done: "已办结" };
 const FINAL = new Set(["approved", "rejected"]);
+// What a department may do with its own open task, by its status.
+const ACTIONS = {
+  pending: [["in_review", "受理"]],
+  in_review: [["approved", "通过"], ["returned", "退回补正"], ["rejected", "不予许可"]],
+  returned: [["in_review", "重新受理"]],
+};
+const ownDept = root.dataset.ownDept;
+const taskError = document.getElementById("task-error");
+
+async function act(task, status) {
+  const url = `/api/v1/projects/${root.dataset.projectId}/tasks/${task.dept_org_id}`;
+  const answer = await requestJson("PUT", url, { status });
+  say(taskError, answer.ok ? "" : answer.error.message); // on success the event redraws the board
+}
+
+function actionsFor(task) {
+  const cell = document.createElement("td");
+  cell.className = "actions";
+  if (task.dept_org_id !== ownDept) return cell;
+  for (const [status, label] of ACTIONS[task.status] ?? []) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = label;
+    button.addEventListener("click", () => act(task, status));
+    cell.append(button);
+  }
+  return cell;
+}
 const tasks = new Map(); // dept_org_id → task as the board shows it
 
 function deptName(id) { return tasks.get(id)?.dept_name ?? "部门"; }
@@ -31,7 +60,7 @@ function renderBoard() {
     const row = body.insertRow();
     row.className = "empty";
     const cell = row.insertCell();
-    cell.colSpan = 5;
+    cell.colSpan = 6;
     cell.textContent = "尚未发起并联审批";
     return;
   }
@@ -48,6 +77,7 @@ function renderBoard() {
     badge.dataset.deadline = task.deadline_state;
     badge.textContent = DEADLINE_LABELS[task.deadline_state] ?? task.deadline_state;
     row.insertCell().append(badge);
+    row.append(actionsFor(task));
   }
 }
 
