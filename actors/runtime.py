@@ -274,11 +274,11 @@ class ActorCell:
         if self.actor is None:
             actor = self.actor_type(self.address, self.system.deps, self)
             await actor._rebuild()
-            self.actor = actor
             if actor.tracks_presence and actor.presence:
                 nodes = {m.node for m in actor.presence.values()}
                 await actor._drop_members_of(nodes - await self.system.leases.alive(nodes))
             await actor.on_activate()
+            self.actor = actor  # only once all of it succeeded: a failure is retried at the next message
         return self.actor
 
     async def _handle(self, actor: Actor, message: Message) -> Any:
