@@ -347,3 +347,20 @@ async def test_a_forwarded_message_of_an_unknown_type_is_refused_as_bad_and_the_
         await b.cluster.forward("a", address, Stranger(), 5, 1)
     assert (refused.value.status, refused.value.code) == (400, "bad_request")
     assert (await b.ask(address, Add(by=1), 5)).total == 2
+
+
+async def test_a_subscriber_keeps_receiving_across_the_passivation_of_its_actor(node):
+    system = await node(idle_s=0.3)
+    hub = Hub(system)
+    address = counter_address(uuid.uuid4())
+    await system.ask(address, Add(by=1), 5)
+    woken = asyncio.Event()
+    sub = Subscription(address, 100, None, woken.set)
+    await hub.add(sub)
+    assert _seq(next(iter(await next_frames(hub, sub, 5)))) == 1  # the snapshot at seq 1
+    await wait_for(lambda: _async(system.live_count == 0))  # freed while watched
+    await system.ask(address, Add(by=1), 5)  # back from its snapshot and journal
+    async with asyncio.timeout(5):
+        await woken.wait()
+    assert [_seq(f) for f in await next_frames(hub, sub, 5)] == [2]
+    hub.remove(sub)
