@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from actors.bid.actor import BidSessionActor
+from actors.document.actor import DocumentActor
 from actors.messages import Message
 from actors.project.actor import ProjectActor
 from actors.project.messages import INBOX_MESSAGES as PROJECT_INBOX
 from actors.runtime import Actor
 
-ACTOR_KINDS: tuple[type[Actor], ...] = (ProjectActor, BidSessionActor)
+ACTOR_KINDS: tuple[type[Actor], ...] = (ProjectActor, BidSessionActor, DocumentActor)
 INBOX_MESSAGES: dict[str, type[Message]] = {**PROJECT_INBOX}

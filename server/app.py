@@ -66,6 +66,7 @@ class ActorDeps:
 def route_table() -> RouteTable:
     from server.audit.routes import ROUTES as audit
     from server.bids.routes import ROUTES as bids
+    from server.collab.routes import ROUTES as collab
     from server.health import ROUTES as health
     from server.identity.admin_routes import ROUTES as identity_admin
     from server.identity.org_routes import ROUTES as identity_orgs
@@ -83,6 +84,7 @@ def route_table() -> RouteTable:
         identity_tokens,
         projects,
         bids,
+        collab,
         audit,
         pages,
     ):

@@ -72,6 +72,16 @@ class Settings(BaseSettings):
         default=20, description="Frames a client may send at once; 2x over closes (4429)."
     )
     ws_max_frame_bytes: int = Field(default=65_536, description="Largest websocket frame a client may send.")
+    collab_max_update_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        description="Largest document update one client message may carry (bigger: closed with 4413).",
+    )
+    collab_max_doc_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=4096,
+        description="Largest encoded state of one collaborative document; updates past it are refused.",
+    )
     actor_lease_ttl_s: float = Field(
         default=3.0, description="Node liveness lease: a dead node's actors move after at most this."
     )

@@ -41,12 +41,12 @@ ROLE_LABELS: Final[dict[str, str]] = {
 
 # project.read: the projects of one's own organisation; project.read_any: every project.
 ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
-    "applicant": frozenset({"project.create", "project.read", "approval.dispatch"}),
-    "agent": frozenset({"project.create", "project.read", "approval.dispatch"}),
+    "applicant": frozenset({"project.create", "project.read", "approval.dispatch", "doc.edit"}),
+    "agent": frozenset({"project.create", "project.read", "approval.dispatch", "doc.edit"}),
     "reviewer": frozenset({"project.read", "project.read_any", "task.update"}),
     "approver": frozenset({"project.read", "project.read_any", "task.update"}),
     "issuer": frozenset({"project.read", "project.read_any", "task.update"}),
-    "designer": frozenset({"project.read"}),
+    "designer": frozenset({"project.read", "doc.edit"}),
     "bid_expert": frozenset({"bid.read"}),
     "bid_admin": frozenset({"bid.read", "bid.manage"}),
     # 三权分立 (等保): the system administrator manages accounts and grants but does not read the audit
@@ -61,6 +61,7 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "permission.manage",
             "bid.read",
             "bid.manage",
+            "doc.edit",
         }
     ),
     "auditor": frozenset({"project.read", "project.read_any", "audit.read"}),
@@ -77,6 +78,7 @@ PERMISSION_LABELS: Final[dict[str, str]] = {
     "bid.manage": "组织评标会议",
     "user.manage": "管理用户账号",
     "permission.manage": "管理角色权限",
+    "doc.edit": "编辑本单位项目的协同文档",
 }
 
 PERMISSIONS: Final[frozenset[str]] = frozenset(PERMISSION_LABELS) | {PUBLIC, AUTHENTICATED}

@@ -38,6 +38,7 @@ BODIES = {
         "status": "in_review",
         "note": "已受理",
     },
+    ("POST", "/api/v1/projects/{project_id:uuid}/documents"): lambda: {"title": "权限走查文档"},
     ("POST", "/api/v1/login"): lambda: {"login": "pujiang", "password": DEMO_PASSWORD},
     ("POST", "/api/v1/login/sms/code"): lambda: {"phone": "13955550000"},
     ("POST", "/api/v1/login/sms"): lambda: {"phone": "13955550000", "code": "000000"},

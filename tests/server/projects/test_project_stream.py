@@ -119,6 +119,8 @@ async def test_an_idle_stream_sends_heartbeats(env, tmp_path, as_user):
             await ws.close()
             await client.aclose()
         assert frames[0]["type"] == "snapshot"
-        assert [f["type"] for f in frames[1:]] in (["ping", "ping"], ["project.archive_opened", "ping"])
+        later = [f["type"] for f in frames[1:]]  # heartbeats, and the archive event whenever the job is done
+        assert "ping" in later
+        assert set(later) <= {"ping", "project.archive_opened"}
     finally:
         child.stop()

@@ -1,0 +1,142 @@
+"""Serves one websocket of one collaborative document with the y-websocket binary protocol.
+
+On connect the server sends sync step 1 (the document's state vector); a client's step 1 is
+answered with step 2 (what it lacks). A client's step 2 or update is sent to the document actor and,
+once the actor answered (journalled in PostgreSQL), broadcast to the other connections of the
+document (`collab.rooms`). Frames of one connection are handled one at a time, in order.
+
+Read-only clients (who may see the project but not edit its documents) get the document and its
+updates, and their awareness is relayed; the updates they send are ignored (never applied nor
+broadcast) rather than closing the socket, since a y-websocket client answers every step 1 with a
+step 2 and would otherwise reconnect in a loop. The editor shows such a document read-only.
+
+Close codes (4000 + HTTP status, as `server.live`):
+
+    4400 malformed frame (bad framing, unknown type, an update that does not decode) or a text frame
+    4404 unknown document or not visible (at connect) · 4409 the client does not read its frames
+    4413 an update over `collab_max_update_bytes`, or the document would exceed `collab_max_doc_bytes`
+    4503 / 4504 the document actor is unavailable or did not answer (reconnect and resync)
+    1009 a frame over `ws_max_frame_bytes`
+
+A refused update leaves the document untouched and closes only that connection.
+Must not: check permissions beyond the `can_edit` it was given (the route did), or apply updates itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+from pycrdt import YMessageType, YSyncMessageType
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from actors.document.actor import EMPTY_UPDATE, b64decode, b64encode, doc_address
+from actors.document.messages import ApplyUpdate, SyncReply, SyncStep1
+from actors.runtime import ActorSystem
+from collab import protocol
+from collab.protocol import ProtocolError
+from collab.rooms import Peer, Rooms
+from server.config import Settings
+from server.errors import BadRequest, TongbanError
+
+logger = logging.getLogger(__name__)
+
+CLOSE_MALFORMED = 4400
+CLOSE_TOO_LARGE = 4413
+
+
+class Refused(Exception):
+    """End this connection with `code`."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+async def serve_document(
+    websocket: WebSocket, system: ActorSystem, rooms: Rooms, settings: Settings, doc_id: UUID, can_edit: bool
+) -> None:
+    await websocket.accept()
+    peer = Peer(websocket, doc_id, can_edit, settings.ws_stall_s)
+    session = _Session(peer, system, rooms, settings)
+    rooms.join(peer)  # before the first sync: an update committed meanwhile reaches us here or in step 2
+    peer.start()
+    try:
+        reply: SyncReply = await session.ask(SyncStep1())
+        peer.send(protocol.step1_frame(b64decode(reply.state_vector)))
+        while not peer.closing:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            data = message.get("bytes")
+            if data is None:
+                raise Refused(CLOSE_MALFORMED, "binary frames only")
+            await session.handle(data)
+    except Refused as exc:
+        logger.info("collab.closed", extra={"doc_id": str(doc_id), "code": exc.code, "reason": exc.reason})
+        peer.closing = True
+        rooms.leave(peer)
+        await peer.stop()
+        await peer.close(exc.code, exc.reason)
+        return
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass
+    rooms.leave(peer)
+    await peer.stop()
+    await peer.close(1000, "")
+
+
+class _Session:
+    def __init__(self, peer: Peer, system: ActorSystem, rooms: Rooms, settings: Settings) -> None:
+        self.peer = peer
+        self.system = system
+        self.rooms = rooms
+        self.settings = settings
+
+    async def ask(self, message: Any) -> Any:
+        try:
+            return await self.system.ask(doc_address(self.peer.doc_id), message, self.settings.ask_timeout_s)
+        except BadRequest as exc:
+            raise Refused(CLOSE_MALFORMED, exc.code) from exc
+        except TongbanError as exc:  # 413 too large, 503 / 504 unavailable
+            raise Refused(4000 + exc.status, exc.code) from exc
+
+    async def handle(self, data: bytes) -> None:
+        try:
+            frame = protocol.parse(data)
+        except ProtocolError as exc:
+            raise Refused(CLOSE_MALFORMED, "malformed message") from exc
+        if frame.kind == YMessageType.SYNC:
+            await self._sync(frame)
+        elif frame.kind == YMessageType.AWARENESS:
+            self._awareness(frame.payload)
+        else:  # query awareness
+            entries = self.rooms.awareness_of_others(self.peer)
+            if entries:
+                self.peer.send(protocol.awareness_frame(protocol.encode_awareness(entries)))
+
+    async def _sync(self, frame: protocol.Frame) -> None:
+        if frame.subtype == YSyncMessageType.SYNC_STEP1:
+            reply: SyncReply = await self.ask(SyncStep1(state_vector=b64encode(frame.payload)))
+            self.peer.send(protocol.step2_frame(b64decode(reply.update)))
+            return
+        update = frame.payload
+        if update == EMPTY_UPDATE:
+            return
+        if not self.peer.can_edit:
+            logger.info("collab.read_only_update_ignored", extra={"doc_id": str(self.peer.doc_id)})
+            return
+        if len(update) > self.settings.collab_max_update_bytes:
+            raise Refused(CLOSE_TOO_LARGE, "update too large")
+        await self.ask(ApplyUpdate(update=b64encode(update)))
+        self.rooms.broadcast(self.peer, protocol.update_frame(update))  # committed: now others see it
+
+    def _awareness(self, update: bytes) -> None:
+        for entry in protocol.decode_awareness(update):  # parse() checked it already
+            if entry.state == "null":
+                self.peer.awareness.pop(entry.client_id, None)
+            else:
+                self.peer.awareness[entry.client_id] = entry
+        self.rooms.broadcast(self.peer, protocol.awareness_frame(update))

@@ -1,0 +1,1 @@
+"""Collaborative documents over HTTP and websockets: thin routes onto `collab` and the document actor."""
