@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 RETRY_DELAY_S = 0.5
 ALIVE_CHECK_S = 1.0  # while waiting for a forwarded ask, check this often that the owner still lives
 PUBLISH_BATCH = 500
+OUTBOX_SIZE = 50_000  # events waiting for Redis; beyond it they are dropped (subscribers read the journal)
 
 AskHandler = Callable[[Address, dict[str, Any], float, int], Awaitable[Any]]
 EventHandler = Callable[[Address, int, str], None]
@@ -59,7 +60,7 @@ class Cluster:
         self.pubsub: PubSub = redis.pubsub(ignore_subscribe_messages=False)
         self._replies: dict[str, asyncio.Future[Any]] = {}
         self._confirmations: dict[str, asyncio.Future[None]] = {}
-        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue(OUTBOX_SIZE)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.on_ask: AskHandler | None = None
         self.on_event: EventHandler | None = None
@@ -162,7 +163,10 @@ class Cluster:
     # -- events ---------------------------------------------------------------------------------------
 
     def publish_event(self, address: Address, seq: int, wire: str) -> None:
-        self._outbox.put_nowait((self.event_channel(address), f"{self.node_id}|{seq}|{wire}"))
+        try:
+            self._outbox.put_nowait((self.event_channel(address), f"{self.node_id}|{seq}|{wire}"))
+        except asyncio.QueueFull:  # Redis cannot keep up: other nodes fill the gap from the journal
+            logger.warning("cluster.outbox_full", extra={"actor": str(address), "seq": seq})
 
     async def _publish_loop(self) -> None:
         while True:
