@@ -2,13 +2,10 @@
 
 Fan-out of committed updates: the socket that sent an update asks the document actor, and only once
 the actor answered (the update is journalled in PostgreSQL) does it hand the update to its room here,
-which queues it for every other connection of that document on this node. We chose this per-node
-registry fed by the actor's replies over subscribing to the actor's events through the hub
-(`actors.hub`): it needs no JSON parse and base64 decode per event per connection and no snapshot
-machinery, and in this first slice every connection of a document reaches one node. Its limit: a
-connection on another node does not see the update until it resyncs (reconnects); the multi-node
-slice adds one hub subscription per room and node (events arrive as `doc.updated` with the base64
-update) and keeps this fan-out below it.
+which queues it for every other connection of that document on this node (no JSON parse or base64
+decode per event). Connections on other nodes get it through their node's `Feed`: one hub
+subscription per document and node (`actors.hub`: events in order, gaps read from the journal), which
+passes on the updates whose origin is another node.
 
 Awareness (cursors, names) is relayed between the connections of a room on this node only, never
 journalled; a connection's last awareness entries are kept so that its leaving can be announced
@@ -22,13 +19,19 @@ Must not: block on a slow connection, or hand out an update the actor has not co
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import logging
 from uuid import UUID
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from collab.protocol import AwarenessEntry, awareness_frame, encode_awareness
+from actors.document.actor import UPDATED, doc_address
+from actors.hub import Hub, Subscription, next_frames
+from collab.protocol import AwarenessEntry, awareness_frame, encode_awareness, update_frame
+from server.errors import TongbanError
+from server.wsframe import frame_text
 
 logger = logging.getLogger(__name__)
 
@@ -94,14 +97,80 @@ class Peer:
             await self.closer
 
 
+class Feed:
+    """A document's committed updates from the other nodes, for this node's connections to it: one hub
+    subscription per document and node (events arrive in order; gaps are read from the journal). An
+    update sent by a client of this node was broadcast here already when the actor answered, so only
+    updates of other origins are passed on; after the subscription had to start over (it fell behind),
+    the document's connections here are closed (4409) and resync on reconnect."""
+
+    def __init__(self, rooms: Rooms, doc_id: UUID) -> None:
+        self.rooms = rooms
+        self.doc_id = doc_id
+        self.sub = Subscription(doc_address(doc_id), QUEUE_FRAMES, None, self.wake, self.direct)
+        self.synced = False
+        self.task: asyncio.Task[None] | None = None
+
+    def direct(self, seq: int, frame: bytes) -> bool:
+        if self.task is not None:
+            return False  # catching up: in order, through the queue
+        self.on_frame(frame)
+        return True
+
+    def wake(self) -> None:
+        if self.task is None:
+            self.task = asyncio.create_task(self._drain(), name=f"collab-feed:{self.doc_id}")
+
+    async def _drain(self) -> None:
+        hub = self.rooms.hub
+        assert hub is not None  # feeds exist only with a hub
+        try:
+            while frames := await next_frames(hub, self.sub, self.rooms.ask_timeout_s):
+                for frame in frames:
+                    self.on_frame(frame)
+        except TongbanError as exc:  # the journal or the actor is unreachable: everyone resyncs
+            logger.warning("collab.feed_failed", extra={"doc_id": str(self.doc_id), "code": exc.code})
+            self.resync_all()
+        finally:
+            self.task = None
+            if self.sub.queue and self.doc_id in self.rooms.feeds:
+                self.wake()
+
+    def on_frame(self, frame: bytes) -> None:
+        event = json.loads(frame_text(frame))
+        if event.get("type") == "snapshot":
+            if self.synced:
+                self.resync_all()  # fell behind: the updates in between are not in a snapshot frame
+            self.synced = True
+            return
+        data = event.get("data", {})
+        if event.get("type") != UPDATED or data.get("origin") == self.rooms.node_id:
+            return
+        frame_out = update_frame(base64.b64decode(data["update"]))
+        for peer in list(self.rooms.rooms.get(self.doc_id, ())):
+            peer.send(frame_out)
+
+    def resync_all(self) -> None:
+        for peer in list(self.rooms.rooms.get(self.doc_id, ())):
+            peer.close_soon(CLOSE_LAGGING, "resync")
+
+
 class Rooms:
-    """doc id → the connections of this node to that document."""
+    """doc id → the connections of this node to that document, and the feed of other nodes' updates."""
 
-    def __init__(self) -> None:
+    def __init__(self, hub: Hub | None = None, node_id: str = "", ask_timeout_s: float = 5.0) -> None:
         self.rooms: dict[UUID, set[Peer]] = {}
+        self.feeds: dict[UUID, Feed] = {}
+        self.hub = hub
+        self.node_id = node_id
+        self.ask_timeout_s = ask_timeout_s
 
-    def join(self, peer: Peer) -> None:
+    async def join(self, peer: Peer) -> None:
         self.rooms.setdefault(peer.doc_id, set()).add(peer)
+        if self.hub is not None and peer.doc_id not in self.feeds:
+            feed = self.feeds[peer.doc_id] = Feed(self, peer.doc_id)
+            await self.hub.add(feed.sub)
+            feed.wake()  # its first snapshot: from then on every event
 
     def leave(self, peer: Peer) -> None:
         """Remove `peer` and tell the others its awareness states are gone."""
@@ -111,6 +180,11 @@ class Rooms:
         room.discard(peer)
         if not room:
             del self.rooms[peer.doc_id]
+            feed = self.feeds.pop(peer.doc_id, None)
+            if feed is not None and self.hub is not None:
+                self.hub.remove(feed.sub)
+                if feed.task is not None:
+                    feed.task.cancel()
         gone = [AwarenessEntry(e.client_id, e.clock + 1, "null") for e in peer.awareness.values()]
         peer.awareness.clear()
         if gone and room:

@@ -61,7 +61,9 @@ async def serve_document(
     await websocket.accept()
     peer = Peer(websocket, doc_id, can_edit, settings.ws_stall_s)
     session = _Session(peer, system, rooms, settings)
-    rooms.join(peer)  # before the first sync: an update committed meanwhile reaches us here or in step 2
+    await rooms.join(
+        peer
+    )  # before the first sync: an update committed meanwhile reaches us here or in step 2
     peer.start()
     try:
         reply: SyncReply = await session.ask(SyncStep1())
@@ -130,7 +132,7 @@ class _Session:
             return
         if len(update) > self.settings.collab_max_update_bytes:
             raise Refused(CLOSE_TOO_LARGE, "update too large")
-        await self.ask(ApplyUpdate(update=b64encode(update)))
+        await self.ask(ApplyUpdate(update=b64encode(update), origin=self.system.node_id))
         self.rooms.broadcast(self.peer, protocol.update_frame(update))  # committed: now others see it
 
     def _awareness(self, update: bytes) -> None:

@@ -104,15 +104,15 @@ class DocumentActor(Actor):
 
     async def receive(self, message: Message) -> Any:
         match message:
-            case ApplyUpdate(update=text):
-                return await self._apply_update(b64decode(text))
+            case ApplyUpdate(update=text, origin=origin):
+                return await self._apply_update(b64decode(text), origin)
             case SyncStep1(state_vector=None):
                 return SyncReply(update="", state_vector=b64encode(self.doc.get_state()))
             case SyncStep1(state_vector=text):
                 return self._sync(b64decode(text) if text else b"\x00")
         raise TypeError(f"document actor cannot handle {type(message).__name__}")
 
-    async def _apply_update(self, update: bytes) -> UpdateApplied:
+    async def _apply_update(self, update: bytes, origin: str | None = None) -> UpdateApplied:
         max_update, max_doc = self._limits()
         if len(update) > max_update:
             raise PayloadTooLarge(f"单次文档更新不能超过 {max_update} 字节")
@@ -124,7 +124,7 @@ class DocumentActor(Actor):
             if self.size + len(update) > max_doc:
                 raise PayloadTooLarge(f"文档不能超过 {max_doc} 字节")
         async with self.transaction() as tx:
-            event = await tx.append(UPDATED, {"update": b64encode(update)})
+            event = await tx.append(UPDATED, {"update": b64encode(update), "origin": origin})
         return UpdateApplied(seq=event.seq)
 
     def _sync(self, state_vector: bytes) -> SyncReply:

@@ -31,6 +31,7 @@ class ApplyUpdate(Message):
     reply: ClassVar[Reply] = UpdateApplied
 
     update: str = Field(max_length=MAX_BASE64)  # base64 of a Yjs v1 update
+    origin: str | None = None  # the node whose client sent it: that node broadcast it to its clients already
 
 
 class SyncStep1(Message):

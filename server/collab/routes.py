@@ -46,7 +46,8 @@ def node_rooms(websocket: WebSocket) -> Rooms:
     state = websocket.app.state
     rooms: Rooms | None = getattr(state, "collab_rooms", None)
     if rooms is None:
-        rooms = state.collab_rooms = Rooms()
+        rt = runtime(websocket)
+        rooms = state.collab_rooms = Rooms(rt.hub, rt.actors.node_id, rt.settings.ask_timeout_s)
     return rooms
 
 

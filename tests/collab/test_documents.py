@@ -243,3 +243,35 @@ async def test_every_200_updates_the_document_is_snapshotted_as_one_update_of_it
     assert fresh.content == writer.content
     for client in (writer, fresh):
         await client.close()
+
+
+async def test_editors_on_two_server_nodes_converge(env, tmp_path):
+    nodes = [
+        start_server({**env, "TONGBAN_NODE_ID": f"doc-node-{n}"}, tmp_path / f"doc-node-{n}.log")
+        for n in "ab"
+    ]
+    try:
+        owner_a = await login(nodes[0].url, "pujiang")
+        owner_b = await login(nodes[1].url, "pujiang_agent")
+        doc_id = await _document(owner_a)
+        a = await YClient.connect(nodes[0].ws_url, doc_id, owner_a)
+        b = await YClient.connect(nodes[1].ws_url, doc_id, owner_b)
+        watcher_b = await YClient.connect(nodes[1].ws_url, doc_id, owner_b)  # a reader on the other node
+
+        async def type_into(client: YClient, word: str) -> None:
+            for char in word:
+                await client.edit(0, char)
+                await asyncio.sleep(0.01)
+
+        await asyncio.gather(type_into(a, "甲节点" * 4), type_into(b, "乙节点" * 4))
+        for client in (a, b, watcher_b):
+            await client.wait_for(lambda c=client: len(c.content) == 24)
+        assert a.content == b.content == watcher_b.content
+        assert sorted(a.content) == sorted("甲节点" * 4 + "乙节点" * 4)
+        for client in (a, b, watcher_b):
+            await client.close()
+        await owner_a.aclose()
+        await owner_b.aclose()
+    finally:
+        for node in nodes:
+            node.stop()
