@@ -15,6 +15,7 @@ Close codes (4000 + HTTP status, as `server.live`):
     4400 malformed frame (bad framing, unknown type, an update that does not decode) or a text frame
     4404 unknown document or not visible (at connect) · 4409 the client does not read its frames
     4413 an update over `collab_max_update_bytes`, or the document would exceed `collab_max_doc_bytes`
+    4429 more messages than `collab_client_rate` / `collab_client_burst` allow (reconnect and resync)
     4503 / 4504 the document actor is unavailable or did not answer (reconnect and resync)
     1009 a frame over `ws_max_frame_bytes`
 
@@ -24,6 +25,7 @@ Must not: check permissions beyond the `can_edit` it was given (the route did), 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from uuid import UUID
@@ -44,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_MALFORMED = 4400
 CLOSE_TOO_LARGE = 4413
+CLOSE_FLOOD = 4429
 
 
 class Refused(Exception):
@@ -96,6 +99,19 @@ class _Session:
         self.system = system
         self.rooms = rooms
         self.settings = settings
+        self.tokens = float(settings.collab_client_burst)
+        self.token_at = asyncio.get_running_loop().time()
+
+    def _spend(self) -> None:
+        """One message's worth of the client's budget (`collab_client_rate` a second, `collab_client_burst`
+        at once). Over it the client is closed rather than its messages dropped: a dropped update
+        would leave it diverged, while a reconnecting client resyncs and sends what it has."""
+        now = asyncio.get_running_loop().time()
+        rate, burst = self.settings.collab_client_rate, self.settings.collab_client_burst
+        self.tokens = min(burst, self.tokens + (now - self.token_at) * rate) - 1
+        self.token_at = now
+        if self.tokens < 0:
+            raise Refused(CLOSE_FLOOD, "too many messages")
 
     async def ask(self, message: Any) -> Any:
         try:
@@ -106,6 +122,7 @@ class _Session:
             raise Refused(4000 + exc.status, exc.code) from exc
 
     async def handle(self, data: bytes) -> None:
+        self._spend()
         try:
             frame = protocol.parse(data)
         except ProtocolError as exc:

@@ -82,6 +82,16 @@ class Settings(BaseSettings):
         ge=4096,
         description="Largest encoded state of one collaborative document; updates past it are refused.",
     )
+    collab_client_rate: float = Field(
+        default=50.0,
+        gt=0,
+        description="Messages per second one collaborative-editing client may send on average.",
+    )
+    collab_client_burst: int = Field(
+        default=200,
+        ge=1,
+        description="Messages one editing client may send at once before it is closed (4429).",
+    )
     actor_lease_ttl_s: float = Field(
         default=3.0, description="Node liveness lease: a dead node's actors move after at most this."
     )

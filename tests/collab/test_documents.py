@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import signal
 import uuid
 
@@ -275,3 +276,31 @@ async def test_editors_on_two_server_nodes_converge(env, tmp_path):
     finally:
         for node in nodes:
             node.stop()
+
+
+async def test_a_client_flooding_messages_is_closed_with_4429_and_the_other_clients_are_unaffected(
+    env, tmp_path
+):
+    child = start_server(
+        {**env, "TONGBAN_COLLAB_CLIENT_RATE": "5", "TONGBAN_COLLAB_CLIENT_BURST": "20"}, tmp_path / "s.log"
+    )
+    try:
+        owner = await login(child.url, "pujiang")
+        doc_id = await _document(owner)
+        flooder = await YClient.connect(child.ws_url, doc_id, owner)
+        calm = await YClient.connect(child.ws_url, doc_id, owner)
+        with contextlib.suppress(ConnectionClosed):
+            for n in range(200):
+                await flooder.edit(0, str(n % 10))
+        assert await flooder.closed() == 4429
+        assert await calm.roundtrip()  # the calm client now holds the server's whole document
+        assert 0 < len(calm.content) < 200  # what got through within the budget, no more
+        await calm.edit(0, "稳")  # the other client is unaffected
+        assert await calm.roundtrip()
+        late = await YClient.connect(child.ws_url, doc_id, owner)
+        assert late.content == calm.content
+        for client in (calm, late):
+            await client.close()
+        await owner.aclose()
+    finally:
+        child.stop()
