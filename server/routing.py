@@ -45,8 +45,9 @@ from server.web.templating import error_page
 
 ApiHandler = Callable[..., Awaitable[BaseModel]]
 PageHandler = Callable[[Request], Awaitable[Response]]
-# A websocket handler checks the request and returns the coroutine that serves the socket (or None when
-# it refused it): its own frame, with the user and whatever it looked up, is gone while the socket lives.
+# A websocket handler checks the request (raising a TongbanError refuses the socket with 4000 + status)
+# and returns the coroutine that serves it: its own frame, with the user and whatever it looked up, is
+# gone while the socket lives.
 WsHandler = Callable[[WebSocket], Awaitable[Awaitable[None] | None]]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -300,10 +301,10 @@ class _WsEndpoint:
         try:
             check_origin(websocket)
             await authorize(websocket, self.route.permission)
-        except (Unauthenticated, Forbidden) as exc:
+            serve = await self.route.handler(websocket)  # its own checks: bad `since`, not visible …
+        except TongbanError as exc:  # refused before the socket was served: 4000 + status
             await reject(websocket, exc)
             return
-        serve = await self.route.handler(websocket)
         if serve is not None:
             await serve
 

@@ -16,9 +16,9 @@ from actors.bid.state import BidView
 from server.bids.access import MANAGE, access_as_organiser, access_bid
 from server.bids.models import AnnotationIn, BidIn, BidList, BidOut, ReminderIn
 from server.bids.service import expert_specs, list_bids
-from server.errors import BadRequest, NotFound
+from server.errors import NotFound
 from server.live import since_of, stream_actor
-from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, holds, reject, require_user
+from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, holds, require_user
 from server.runtime import runtime
 from server.security.masking import mask_name
 
@@ -82,19 +82,15 @@ async def schedule_reminder(request: Request, body: ReminderIn) -> BidOut:
     return _out(await rt.actors.ref(bid_address(bid_id)).ask(msg, rt.settings.ask_timeout_s))
 
 
-async def bid_events(websocket: WebSocket) -> Awaitable[None] | None:
+async def bid_events(websocket: WebSocket) -> Awaitable[None]:
     """The session's live stream; the connection is journalled as present (masked name) while open."""
     user = await current_user(websocket)
     assert user is not None  # the route's permission admitted the user
     rt = runtime(websocket)
     bid_id: UUID = websocket.path_params["bid_id"]
-    try:
-        since = since_of(websocket)
-        async with rt.pool.acquire() as conn:
-            await access_bid(conn, user, bid_id, manage=await holds(websocket, MANAGE))
-    except (BadRequest, NotFound) as exc:
-        await reject(websocket, exc)
-        return None
+    since = since_of(websocket)
+    async with rt.pool.acquire() as conn:
+        await access_bid(conn, user, bid_id, manage=await holds(websocket, MANAGE))
     presence = (user.id, mask_name(user.display_name))
     return stream_actor(websocket, rt.actors, rt.live, bid_address(bid_id), since, presence=presence)
 

@@ -25,7 +25,6 @@ from server.routing import (
     current_session,
     current_user,
     holds,
-    reject,
     require_user,
 )
 from server.runtime import runtime
@@ -51,7 +50,7 @@ def node_rooms(websocket: WebSocket) -> Rooms:
     return rooms
 
 
-async def document_socket(websocket: WebSocket) -> Awaitable[None] | None:
+async def document_socket(websocket: WebSocket) -> Awaitable[None]:
     user = await current_user(websocket)
     assert user is not None  # the route's permission admitted the user
     rt = runtime(websocket)
@@ -60,12 +59,11 @@ async def document_socket(websocket: WebSocket) -> Awaitable[None] | None:
         async with rt.pool.acquire() as conn:
             project_id = await document_project(conn, doc_id)
             if project_id is None:
-                raise NotFound("文档不存在或无权查看")
+                raise NotFound()
             await access_project(conn, user, project_id, read_any=await holds(websocket, READ_ANY))
             owner = await project_owner(conn, project_id)
-    except NotFound:  # the same answer whether the document or its project is missing or not visible
-        await reject(websocket, NotFound("文档不存在或无权查看"))
-        return None
+    except NotFound as exc:  # the same answer whether the document or its project is missing or not visible
+        raise NotFound("文档不存在或无权查看") from exc
     session = await current_session(websocket)
     scoped_out = session is not None and session.scopes is not None and EDIT not in session.scopes
     can_edit = owner == user.org_id and await holds(websocket, EDIT) and not scoped_out

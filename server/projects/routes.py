@@ -13,12 +13,12 @@ from actors.project.actor import project_address
 from actors.project.messages import CreateProject, GetProject, StartApproval, TaskSpec, UpdateTask
 from actors.project.state import ProjectState
 from server import clock
-from server.errors import BadRequest, Conflict, InvalidInput, NotFound
+from server.errors import Conflict, InvalidInput, NotFound
 from server.live import since_of, stream_actor
 from server.projects.access import READ_ANY, access_project
 from server.projects.models import ApprovalIn, ProjectIn, ProjectList, ProjectOut, TaskUpdateIn
 from server.projects.service import department_names, find_same_registration, list_projects
-from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, holds, reject, require_user
+from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, holds, require_user
 from server.runtime import runtime
 
 
@@ -106,18 +106,14 @@ async def update_task(request: Request, body: TaskUpdateIn) -> ProjectOut:
     return _out(await rt.actors.ref(project_address(project_id)).ask(msg, rt.settings.ask_timeout_s))
 
 
-async def project_events(websocket: WebSocket) -> Awaitable[None] | None:
+async def project_events(websocket: WebSocket) -> Awaitable[None]:
     user = await current_user(websocket)
     assert user is not None  # the route's permission admitted the user
     rt = runtime(websocket)
     project_id: UUID = websocket.path_params["project_id"]
-    try:
-        since = since_of(websocket)
-        async with rt.pool.acquire() as conn:
-            await access_project(conn, user, project_id, read_any=await holds(websocket, READ_ANY))
-    except (BadRequest, NotFound) as exc:
-        await reject(websocket, exc)
-        return None
+    since = since_of(websocket)
+    async with rt.pool.acquire() as conn:
+        await access_project(conn, user, project_id, read_any=await holds(websocket, READ_ANY))
     return stream_actor(websocket, rt.actors, rt.live, project_address(project_id), since)
 
 
