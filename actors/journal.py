@@ -42,6 +42,8 @@ SAVE_SNAPSHOT = """
     SET seq = EXCLUDED.seq, version = EXCLUDED.version, state = EXCLUDED.state, taken_at = now()
     WHERE actor_snapshot.seq < EXCLUDED.seq OR actor_snapshot.version <> EXCLUDED.version"""
 
+TRIM = "DELETE FROM actor_event WHERE actor_kind = $1 AND actor_id = $2 AND seq <= $3"
+
 
 class StaleOwner(Unavailable):
     """This node's lease on the actor was taken over; its write was refused. The caller retries and
@@ -89,7 +91,12 @@ async def load_snapshot(conn: Any, address: Address) -> Snapshot | None:
     return None if row is None else Snapshot(seq=row["seq"], version=row["version"], state=row["state"])
 
 
-async def save_snapshot(conn: Any, address: Address, snapshot: Snapshot) -> None:
-    await conn.execute(
-        SAVE_SNAPSHOT, address.kind, address.id, snapshot.seq, snapshot.version, snapshot.state
-    )
+async def save_snapshot(conn: Any, address: Address, snapshot: Snapshot, keep: int | None = None) -> None:
+    """Save `snapshot`; with `keep`, also compact the journal: events more than `keep` behind the
+    snapshot are deleted in the same transaction (only once the snapshot holds them)."""
+    async with conn.transaction():
+        await conn.execute(
+            SAVE_SNAPSHOT, address.kind, address.id, snapshot.seq, snapshot.version, snapshot.state
+        )
+        if keep is not None and snapshot.seq > keep:
+            await conn.execute(TRIM, address.kind, address.id, snapshot.seq - keep)

@@ -81,6 +81,9 @@ class Actor(ABC):
     messages: ClassVar[tuple[type[Message], ...]] = ()
     snapshot_every: ClassVar[int] = 100
     snapshot_version: ClassVar[int] = 1  # bump when `dump`'s shape changes: older snapshots are ignored
+    # Events kept in the journal behind a snapshot; None keeps them all (a journal that is a record).
+    # Fewer than `actors.hub.REPLAY_LIMIT` would turn a subscriber's catch-up into a snapshot sooner.
+    journal_keep: ClassVar[int | None] = None
     tracks_presence: ClassVar[bool] = False
 
     def __init__(self, address: Address, deps: Any, cell: ActorCell) -> None:
@@ -147,12 +150,9 @@ class Actor(ABC):
             for event in await journal.events_after(conn, self.address, self.seq, limit=2**31 - 1):
                 self._fold(event)
 
-    async def _save_snapshot(self) -> None:
+    def _snapshot(self) -> journal.Snapshot:
         state = {"state": self.dump(), "presence": self.members()}
-        snapshot = journal.Snapshot(seq=self.seq, version=self.snapshot_version, state=state)
-        async with self.deps.pool.acquire() as conn:
-            await journal.save_snapshot(conn, self.address, snapshot)
-        self.snapshot_seq = self.seq
+        return journal.Snapshot(seq=self.seq, version=self.snapshot_version, state=state)
 
     async def _presence(self, message: Join | Leave | NodesDown) -> None:
         if not self.tracks_presence:
@@ -248,6 +248,7 @@ class ActorCell:
         )
         self.busy = False
         self.retired = False
+        self.snapshotting: asyncio.Task[None] | None = None
         self.last_active = asyncio.get_running_loop().time()
         self.task = asyncio.create_task(self._run(), name=f"actor:{address}")
 
@@ -300,8 +301,6 @@ class ActorCell:
             try:
                 actor = await self._activated()
                 result = await self._handle(actor, message)
-                if actor.seq - actor.snapshot_seq >= actor.snapshot_every:
-                    await self._snapshot(actor)
             except asyncio.CancelledError:
                 raise
             except journal.StaleOwner as exc:
@@ -322,13 +321,27 @@ class ActorCell:
             else:
                 if future is not None and not future.done():
                     future.set_result(result)
+                if actor.seq - actor.snapshot_seq >= actor.snapshot_every:
+                    self._snapshot_soon(actor)
             finally:
                 self.busy = False
                 self.last_active = asyncio.get_running_loop().time()
 
-    async def _snapshot(self, actor: Actor) -> None:
+    def _snapshot_soon(self, actor: Actor) -> None:
+        """Snapshot the actor's state now (in memory, consistent) and write it in the background, after
+        the reply: the next messages do not wait for it. One write at a time per actor."""
+        if self.snapshotting is not None and not self.snapshotting.done():
+            return
+        snapshot = actor._snapshot()
+        actor.snapshot_seq = snapshot.seq
+        self.snapshotting = asyncio.create_task(
+            self._write_snapshot(actor, snapshot), name=f"snapshot:{self.address}"
+        )
+
+    async def _write_snapshot(self, actor: Actor, snapshot: journal.Snapshot) -> None:
         try:
-            await actor._save_snapshot()
+            async with actor.deps.pool.acquire() as conn:
+                await journal.save_snapshot(conn, self.address, snapshot, actor.journal_keep)
         except Exception as exc:  # the journal has everything; the next snapshot catches up
             logger.warning("actor.snapshot_failed", extra={"error": type(exc).__name__})
 

@@ -6,7 +6,13 @@ Durable before visible: an update is checked (it must decode, and the document m
 (fenced), and only then applied to the document; the caller (the websocket, `collab.socket`)
 broadcasts it only after this actor answered. Applying an update twice is harmless (CRDT), so replay
 after a crash and re-sent updates need no deduplication. Snapshots (`dump`, every `snapshot_every`
-events) hold the whole state as one update: that is the journal's compaction.
+events, written in the background) hold the whole state as one update, and the journal is compacted
+behind them (`journal_keep`).
+
+As a form (`collab.schema`), the document's content is read as canonical JSON, saved as a named
+version (`collab_version`: the whole state, with the SM3 of its content; a submission only when the
+data validates) and restored from one: the restore is computed as edits on a copy of the document,
+journalled as one `doc.updated` (origin none: every node passes it on) like any client's update.
 Must not: ask other actors, or apply anything that was not committed.
 """
 
@@ -15,19 +21,46 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import uuid
 from typing import Any
 
 from pycrdt import Doc, get_state
 
-from actors.document.messages import MESSAGES, ApplyUpdate, SyncReply, SyncStep1, UpdateApplied
+from actors.document.messages import (
+    MESSAGES,
+    ApplyUpdate,
+    ByUser,
+    DocumentContent,
+    FormRef,
+    ReadContent,
+    RestoreVersion,
+    SaveVersion,
+    SyncReply,
+    SyncStep1,
+    UpdateApplied,
+    VersionSaved,
+)
 from actors.events import Address, Event
+from actors.hub import REPLAY_LIMIT
 from actors.messages import Message
 from actors.runtime import Actor
-from server.errors import BadRequest, PayloadTooLarge
+from collab.catalogue import form
+from collab.content import canonical_bytes, content_of, restore
+from collab.schema import FormSchema
+from collab.validation import validate
+from server.audit import service as audit
+from server.audit.models import AuditRecord
+from server.errors import BadRequest, InvalidInput, NotFound, PayloadTooLarge
+from server.security.sm3 import sm3_hex
 
 logger = logging.getLogger(__name__)
 
 UPDATED = "doc.updated"
+VERSION_SAVED = "doc.version_saved"
+INSERT_VERSION = """
+    INSERT INTO collab_version (id, doc_id, seq, name, submitted, state, sm3, created_by)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at"""
+VERSION_STATE = "SELECT state FROM collab_version WHERE id = $1 AND doc_id = $2"
 EMPTY_UPDATE = b"\x00\x00"  # a Yjs update with no structs and no deletions
 DEFAULT_MAX_UPDATE_BYTES = 65_536
 DEFAULT_MAX_DOC_BYTES = 16 * 1024 * 1024
@@ -48,6 +81,10 @@ def b64decode(text: str) -> bytes:
         raise BadRequest("文档更新不是合法的 base64") from exc
 
 
+class InvalidDocument(InvalidInput):
+    code, message = "invalid_document", "文档数据未通过校验，不能提交"
+
+
 def check_update(update: bytes) -> None:
     """Raise BadRequest unless `update` decodes as a Yjs v1 update. It is decoded, and applied to a
     scratch document (structs whose dependencies are missing wait there, as they would in ours)."""
@@ -62,6 +99,7 @@ class DocumentActor(Actor):
     kind = "doc"
     messages = MESSAGES
     snapshot_every = 200
+    journal_keep = REPLAY_LIMIT
 
     doc: Doc[Any]
     size: int  # upper bound of the encoded state: exact at load/dump, plus each update's length since
@@ -110,21 +148,98 @@ class DocumentActor(Actor):
                 return SyncReply(update="", state_vector=b64encode(self.doc.get_state()))
             case SyncStep1(state_vector=text):
                 return self._sync(b64decode(text) if text else b"\x00")
+            case ReadContent():
+                return DocumentContent(seq=self.seq, content=content_of(self.doc, _schema(message)))
+            case SaveVersion():
+                return await self._save_version(message)
+            case RestoreVersion():
+                return await self._restore(message)
         raise TypeError(f"document actor cannot handle {type(message).__name__}")
 
-    async def _apply_update(self, update: bytes, origin: str | None = None) -> UpdateApplied:
+    async def _save_version(self, message: SaveVersion) -> VersionSaved:
+        content = content_of(self.doc, _schema(message))
+        if message.submit:
+            errors = validate(_schema(message), content)
+            if errors:
+                raise InvalidDocument(errors=[e.as_json() for e in errors])
+        version_id, digest = uuid.uuid4(), sm3_hex(canonical_bytes(content))
+        async with self.transaction() as tx:
+            event = await tx.append(
+                VERSION_SAVED,
+                {
+                    "version_id": str(version_id),
+                    "name": message.name,
+                    "submitted": message.submit,
+                    "sm3": digest,
+                    "by": str(message.user_id),
+                },
+            )
+            created_at = await tx.conn.fetchval(
+                INSERT_VERSION,
+                version_id,
+                self.address.id,
+                event.seq,
+                message.name,
+                message.submit,
+                self.doc.get_update(),
+                digest,
+                message.user_id,
+            )
+            detail = {"version_id": str(version_id), "name": message.name, "submitted": message.submit}
+            await self._audit(tx, _record("doc.version_save", message, detail, str(self.address)))
+        return VersionSaved(
+            id=version_id,
+            seq=event.seq,
+            name=message.name,
+            submitted=message.submit,
+            sm3=digest,
+            created_at=created_at,
+        )
+
+    async def _restore(self, message: RestoreVersion) -> UpdateApplied:
+        async with self.deps.pool.acquire() as conn:
+            state = await conn.fetchval(VERSION_STATE, message.version_id, self.address.id)
+        if state is None:
+            raise NotFound("版本不存在")
+        version: Doc[Any] = Doc()
+        version.apply_update(state)
+        draft: Doc[Any] = Doc()  # a copy of the document with a client id of its own: the restore's edits
+        draft.apply_update(self.doc.get_update())
+        if not restore(draft, version, _schema(message)):
+            return UpdateApplied(seq=0)  # the document holds the version's content already
+        edit = draft.get_update(self.doc.get_state())
+        detail = {"version_id": str(message.version_id)}
+        record = _record("doc.version_restore", message, detail, str(self.address))
+        return await self._apply_update(
+            edit, None, checked=True, extra={"restored_from": detail["version_id"]}, record=record
+        )
+
+    async def _audit(self, tx: Any, record: AuditRecord) -> None:
+        await audit.append(tx.conn, self.deps.keys.key(audit.AUDIT_KEY), record)
+
+    async def _apply_update(
+        self,
+        update: bytes,
+        origin: str | None = None,
+        checked: bool = False,
+        extra: dict[str, Any] | None = None,
+        record: AuditRecord | None = None,
+    ) -> UpdateApplied:
         max_update, max_doc = self._limits()
-        if len(update) > max_update:
-            raise PayloadTooLarge(f"单次文档更新不能超过 {max_update} 字节")
-        check_update(update)
+        if not checked:  # a client's update; the server's own (a restore) may be larger than one keystroke
+            if len(update) > max_update:
+                raise PayloadTooLarge(f"单次文档更新不能超过 {max_update} 字节")
+            check_update(update)
         if update == EMPTY_UPDATE:
-            return UpdateApplied(seq=0)
+            return UpdateApplied(seq=0)  # nothing to change (a restore of what the document holds)
         if self.size + len(update) > max_doc:
             self.size = len(self.doc.get_update())  # the bound may be loose: measure before refusing
             if self.size + len(update) > max_doc:
                 raise PayloadTooLarge(f"文档不能超过 {max_doc} 字节")
         async with self.transaction() as tx:
-            event = await tx.append(UPDATED, {"update": b64encode(update), "origin": origin})
+            event = await tx.append(UPDATED, {"update": b64encode(update), "origin": origin, **(extra or {})})
+            if record is not None:
+                await self._audit(tx, record)
         return UpdateApplied(seq=event.seq)
 
     def _sync(self, state_vector: bytes) -> SyncReply:
@@ -133,3 +248,14 @@ class DocumentActor(Actor):
         except Exception as exc:  # "Cannot decode state"
             raise BadRequest("文档状态向量格式错误") from exc
         return SyncReply(update=b64encode(diff), state_vector=b64encode(self.doc.get_state()))
+
+
+def _schema(message: FormRef) -> FormSchema:
+    return form(message.form, message.form_version)
+
+
+def _record(action: str, message: ByUser, detail: dict[str, Any], target: str) -> AuditRecord:
+    return AuditRecord(
+        action=action, actor_id=message.user_id, actor_login=message.login, org_id=message.org_id,
+        ip=message.ip, target=target, detail=detail,
+    )  # fmt: skip

@@ -3,7 +3,9 @@ are JSON: they cross nodes through Redis); their size is bounded by `collab_max_
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, Field
 
@@ -45,4 +47,60 @@ class SyncStep1(Message):
     state_vector: str | None = Field(default=None, max_length=MAX_BASE64)
 
 
-MESSAGES: tuple[type[Message], ...] = (ApplyUpdate, SyncStep1)
+class FormRef(Message):
+    """A message about the document's content as a form: the form id and version the document was
+    created with (`collab_document`), which the caller read; the actor holds only the CRDT."""
+
+    form: str = Field(max_length=40)
+    form_version: int = Field(ge=1)
+
+
+class DocumentContent(BaseModel):
+    seq: int
+    content: dict[str, Any]  # canonical JSON (`collab.content`)
+
+
+class ReadContent(FormRef):
+    type: Literal["doc.read_content"] = "doc.read_content"
+    reply: ClassVar[Reply] = DocumentContent
+
+
+class VersionSaved(BaseModel):
+    id: UUID
+    seq: int
+    name: str
+    submitted: bool
+    sm3: str
+    created_at: datetime
+
+
+class ByUser(FormRef):
+    """A change a user asked for: who, for the version row and the audit chain."""
+
+    user_id: UUID
+    login: str
+    org_id: UUID
+    ip: str | None = None
+
+
+class SaveVersion(ByUser):
+    """Save the document as it is now under `name`; with `submit`, only if its data validates (else
+    422 `invalid_document` with the errors per field path)."""
+
+    type: Literal["doc.save_version"] = "doc.save_version"
+    reply: ClassVar[Reply] = VersionSaved
+
+    name: str = Field(min_length=1, max_length=100)
+    submit: bool = False
+
+
+class RestoreVersion(ByUser):
+    """Make the document's content equal that of one of its versions, as a new edit."""
+
+    type: Literal["doc.restore_version"] = "doc.restore_version"
+    reply: ClassVar[Reply] = UpdateApplied
+
+    version_id: UUID
+
+
+MESSAGES: tuple[type[Message], ...] = (ApplyUpdate, SyncStep1, ReadContent, SaveVersion, RestoreVersion)

@@ -98,6 +98,8 @@ async def test_activation_starts_from_the_latest_snapshot_and_replays_only_later
     address = counter_address(ident)
     for _ in range(7):
         await system.ask(address, Add(by=2), 5)
+    snapshot_seq = "SELECT seq FROM actor_snapshot WHERE actor_id = $1"
+    await wait_for(lambda: _fetch_equals(pool, snapshot_seq, ident, 5))  # written in the background
     async with pool.acquire() as conn:
         snap = await conn.fetchrow("SELECT seq, state FROM actor_snapshot WHERE actor_id = $1", ident)
         # Events before the snapshot are no longer needed: remove them to prove they are not read.
@@ -107,6 +109,30 @@ async def test_activation_starts_from_the_latest_snapshot_and_replays_only_later
     await wait_for(lambda: _async(system.live_count == 0))  # passivated while idle
     assert (await system.ask(address, Get(), 5)).total == 14  # snapshot 10 + events 6 and 7
     assert (str(address), 5) in Counter.loads
+
+
+async def _fetch_equals(pool, query: str, ident: uuid.UUID, expected: object) -> bool:
+    async with pool.acquire() as conn:
+        return await conn.fetchval(query, ident) == expected
+
+
+async def test_a_compacting_actor_deletes_the_events_its_snapshot_holds_except_the_newest_ones(
+    node, pool, monkeypatch
+):
+    monkeypatch.setattr(Counter, "journal_keep", 2)
+    system = await node()
+    ident = uuid.uuid4()
+    address = counter_address(ident)
+    for _ in range(12):
+        await system.ask(address, Add(by=1), 5)
+    oldest = "SELECT min(seq) FROM actor_event WHERE actor_kind = 'counter' AND actor_id = $1"
+    await wait_for(lambda: _fetch_equals(pool, oldest, ident, 9))  # snapshot at 10, keep 2 behind it
+    async with pool.acquire() as conn:
+        kept = await conn.fetch("SELECT seq FROM actor_event WHERE actor_id = $1 ORDER BY seq", ident)
+    assert [r["seq"] for r in kept] == [9, 10, 11, 12]
+    await system.stop()
+    again = await node("b")
+    assert (await again.ask(address, Get(), 5)).total == 12  # snapshot 10 + events 11 and 12
 
 
 async def test_an_idle_actor_is_passivated_and_comes_back_with_its_state(node, redis, redis_prefix):
@@ -364,3 +390,22 @@ async def test_a_subscriber_keeps_receiving_across_the_passivation_of_its_actor(
         await woken.wait()
     assert [_seq(f) for f in await next_frames(hub, sub, 5)] == [2]
     hub.remove(sub)
+
+
+async def test_raw_bytes_published_by_one_node_reach_the_nodes_subscribed_to_that_channel_until_they_leave(
+    node,
+):
+    a, b = await node("a"), await node("b")
+    received: asyncio.Queue[bytes] = asyncio.Queue()
+    await b.cluster.subscribe_raw("aw:doc-1", received.put_nowait)
+    payload = bytes(range(256))  # not UTF-8: passed on as it is
+    assert a.cluster.publish_raw("aw:doc-1", payload)
+    a.cluster.publish_raw("aw:doc-2", b"another channel")
+    async with asyncio.timeout(5):
+        assert await received.get() == payload
+    await b.cluster.unsubscribe_raw("aw:doc-1")
+    a.cluster.publish_raw("aw:doc-1", b"after leaving")
+    await b.cluster.subscribe_raw("aw:doc-3", received.put_nowait)  # confirmed after the publish above
+    a.cluster.publish_raw("aw:doc-3", b"marker")
+    async with asyncio.timeout(5):
+        assert await received.get() == b"marker"  # nothing from doc-1 came before it

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -74,6 +75,12 @@ class YClient:
         """Insert locally and send the update, as an editor does on each keystroke."""
         before = self.doc.get_state()
         self.text.insert(index, value)
+        await self.ws.send(create_update_message(self.doc.get_update(before)))
+
+    async def change(self, edit: Callable[[Doc[Any]], Any]) -> None:
+        """Change the document locally (fields, rows, rich text) and send the update."""
+        before = self.doc.get_state()
+        edit(self.doc)
         await self.ws.send(create_update_message(self.doc.get_update(before)))
 
     async def send(self, frame: bytes | str) -> None:

@@ -39,6 +39,7 @@ BODIES = {
         "note": "已受理",
     },
     ("POST", "/api/v1/projects/{project_id:uuid}/documents"): lambda: {"title": "权限走查文档"},
+    ("POST", "/api/v1/documents/{doc_id:uuid}/versions"): lambda: {"name": "权限走查版本"},
     ("POST", "/api/v1/login"): lambda: {"login": "pujiang", "password": DEMO_PASSWORD},
     ("POST", "/api/v1/login/sms/code"): lambda: {"phone": "13955550000"},
     ("POST", "/api/v1/login/sms"): lambda: {"phone": "13955550000", "code": "000000"},
@@ -71,11 +72,12 @@ BODIES = {
 }
 QUERIES = {("GET", "/api/v1/dev/sms"): {"phone": "13900000001"}}
 # Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found,
-# a bid session nobody may see (404 past the permission check).
+# a bid session and a document nobody may see (404 past the permission check).
 PATH = {
     "user_id:uuid": str(stable_id("user", "pujiang")), "role": "bid_expert", "permission": "project.read",
     "token_id:uuid": str(uuid.UUID(int=0)), "dept_org_id:uuid": str(stable_id("org", "DEPT-ZJW")),
     "bid_id:uuid": str(uuid.UUID(int=0)), "annotation_id:uuid": str(uuid.UUID(int=1)),
+    "doc_id:uuid": str(uuid.UUID(int=0)), "version_id:uuid": str(uuid.UUID(int=1)), "form_id": "rich_text",
 }  # fmt: skip
 
 
