@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from actors.document.messages import VersionSaved
 from collab.catalogue import DEFAULT_FORM
 from collab.schema import FormSchema
 
@@ -74,13 +75,7 @@ class VersionIn(BaseModel):
     submit: bool = Field(default=False, description="作为提交保存：数据须通过校验")
 
 
-class VersionOut(BaseModel):
-    id: UUID
-    seq: int
-    name: str
-    submitted: bool
-    sm3: str
-    created_at: datetime
+class VersionOut(VersionSaved):
     created_by: UUID
     created_by_login: str
 
