@@ -1,10 +1,12 @@
 """How nodes talk: asks forwarded to the node that owns an actor, and events published to every node.
 
-One Redis pub/sub connection per node carries both: the node's own channel (`rpc:<node>`) for
-forwarded asks and their replies, and one channel per actor some local websocket watches
-(`ev:<kind>:<id>`). Pub/sub loses messages when a connection drops: a lost ask times out and is
-retried by the caller; a lost event leaves a gap in sequence numbers that subscribers fill from the
-journal. Events are published through one queue, in order, pipelined.
+One Redis pub/sub connection per node carries them all: the node's own channel (`rpc:<node>`) for
+forwarded asks and their replies, one channel per actor some local websocket watches
+(`ev:<kind>:<id>`), and raw channels (`raw:<name>`) for ephemeral bytes other modules exchange
+between nodes (collaborative awareness), handed as they are to the handler subscribed here.
+Pub/sub loses messages when a connection drops: a lost ask times out and is retried by the caller; a
+lost event leaves a gap in sequence numbers that subscribers fill from the journal; a lost raw
+message is gone. Events and raw messages are published through one queue, in order, pipelined.
 Must not: know actor kinds or run actor code (it calls back into the runtime).
 """
 
@@ -32,9 +34,11 @@ RETRY_DELAY_S = 0.5
 ALIVE_CHECK_S = 1.0  # while waiting for a forwarded ask, check this often that the owner still lives
 PUBLISH_BATCH = 500
 OUTBOX_SIZE = 50_000  # events waiting for Redis; beyond it they are dropped (subscribers read the journal)
+RAW_OUTBOX_SHARE = OUTBOX_SIZE // 2  # raw messages are dropped sooner: the rest is kept for events
 
 AskHandler = Callable[[Address, dict[str, Any], float, int], Awaitable[Any]]
 EventHandler = Callable[[Address, int, str], None]
+RawHandler = Callable[[bytes], None]
 
 
 class NodeUnreachable(Unavailable):
@@ -60,7 +64,8 @@ class Cluster:
         self.pubsub: PubSub = redis.pubsub(ignore_subscribe_messages=False)
         self._replies: dict[str, asyncio.Future[Any]] = {}
         self._confirmations: dict[str, asyncio.Future[None]] = {}
-        self._outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue(OUTBOX_SIZE)
+        self._outbox: asyncio.Queue[tuple[str, str | bytes]] = asyncio.Queue(OUTBOX_SIZE)
+        self._raw: dict[str, RawHandler] = {}  # raw channel → its handler on this node
         self._tasks: set[asyncio.Task[Any]] = set()
         self.on_ask: AskHandler | None = None
         self.on_event: EventHandler | None = None
@@ -72,6 +77,9 @@ class Cluster:
 
     def event_channel(self, address: Address) -> str:
         return f"{self.prefix}ev:{address.kind}:{address.id}"
+
+    def raw_channel(self, name: str) -> str:
+        return f"{self.prefix}raw:{name}"
 
     async def start(self) -> None:
         await self.pubsub.subscribe(self.rpc_channel(self.node_id))
@@ -186,7 +194,12 @@ class Cluster:
 
     async def watch(self, address: Address) -> None:
         """Receive `address`'s events from other nodes; returns once Redis confirmed the subscription."""
-        channel = self.event_channel(address)
+        await self._subscribe(self.event_channel(address))
+
+    async def unwatch(self, address: Address) -> None:
+        await self._unsubscribe(self.event_channel(address))
+
+    async def _subscribe(self, channel: str) -> None:
         future = self._confirmations.get(channel)
         if future is None:
             future = self._confirmations[channel] = asyncio.get_running_loop().create_future()
@@ -199,17 +212,42 @@ class Cluster:
             async with asyncio.timeout(2.0):
                 await asyncio.shield(future)
 
-    async def unwatch(self, address: Address) -> None:
-        channel = self.event_channel(address)
+    async def _unsubscribe(self, channel: str) -> None:
         self._confirmations.pop(channel, None)
         with contextlib.suppress(RedisError, OSError):
             await self.pubsub.unsubscribe(channel)
+
+    # -- raw messages ---------------------------------------------------------------------------------
+
+    async def subscribe_raw(self, name: str, handler: RawHandler) -> None:
+        """Hand every message published on raw channel `name` (by any node, this one included) to
+        `handler`, as bytes; returns once Redis confirmed the subscription. `Unavailable`: Redis is down."""
+        channel = self.raw_channel(name)
+        self._raw[channel] = handler
+        try:
+            await self._subscribe(channel)
+        except Unavailable:
+            self._raw.pop(channel, None)
+            raise
+
+    async def unsubscribe_raw(self, name: str) -> None:
+        channel = self.raw_channel(name)
+        self._raw.pop(channel, None)
+        await self._unsubscribe(channel)
+
+    def publish_raw(self, name: str, data: bytes) -> bool:
+        """Queue `data` for raw channel `name`; False when dropped (Redis cannot keep up)."""
+        if self._outbox.qsize() >= RAW_OUTBOX_SHARE:
+            return False
+        self._outbox.put_nowait((self.raw_channel(name), data))
+        return True
 
     # -- the listener ---------------------------------------------------------------------------------
 
     async def _listen(self) -> None:
         rpc = self.rpc_channel(self.node_id)
         events_prefix = f"{self.prefix}ev:"
+        raw_prefix = f"{self.prefix}raw:"
         lost = False
         while True:
             try:
@@ -234,6 +272,11 @@ class Cluster:
                 continue
             if message["type"] != "message":
                 continue
+            if channel.startswith(raw_prefix):
+                handler = self._raw.get(channel)
+                if handler is not None:
+                    self._on_raw(handler, channel, message["data"])
+                continue
             data = message["data"].decode()
             if channel == rpc:
                 self._on_rpc(data)
@@ -250,6 +293,12 @@ class Cluster:
             self._spawn(self._answer(frame), "cluster-answer")
         elif frame.get("k") == "reply":
             self._resolve(frame)
+
+    def _on_raw(self, handler: RawHandler, channel: str, data: bytes) -> None:
+        try:
+            handler(data)
+        except Exception:  # a bug in one handler must not stop this node's asks and events
+            logger.exception("cluster.raw_handler_failed", extra={"channel": channel})
 
     def _on_event(self, actor: str, data: str) -> None:
         node, _, rest = data.partition("|")

@@ -45,17 +45,18 @@ class ProtocolError(ValueError):
 
 
 @dataclass(frozen=True)
-class Frame:
-    kind: int  # YMessageType.SYNC, YMessageType.AWARENESS or QUERY_AWARENESS
-    subtype: int = -1  # a YSyncMessageType for sync frames
-    payload: bytes = b""  # state vector, update or awareness update
-
-
-@dataclass(frozen=True)
 class AwarenessEntry:
     client_id: int
     clock: int
     state: str  # JSON text; "null" means the client is gone
+
+
+@dataclass(frozen=True)
+class Frame:
+    kind: int  # YMessageType.SYNC, YMessageType.AWARENESS or QUERY_AWARENESS
+    subtype: int = -1  # a YSyncMessageType for sync frames
+    payload: bytes = b""  # state vector, update or awareness update
+    entries: tuple[AwarenessEntry, ...] = ()  # an awareness update's entries, decoded once
 
 
 class _Reader:
@@ -115,8 +116,8 @@ def parse(data: bytes) -> Frame:
     if kind == YMessageType.AWARENESS:
         payload = reader.var_bytes()
         reader.end()
-        decode_awareness(payload)  # checked here: it is relayed to other clients as it is
-        return Frame(kind, payload=payload)
+        entries = decode_awareness(payload)  # checked here: the frame is relayed as it is
+        return Frame(kind, payload=payload, entries=tuple(entries))
     if kind == QUERY_AWARENESS:
         reader.end()
         return Frame(kind)

@@ -7,9 +7,11 @@ decode per event). Connections on other nodes get it through their node's `Feed`
 subscription per document and node (`actors.hub`: events in order, gaps read from the journal), which
 passes on the updates whose origin is another node.
 
-Awareness (cursors, names) is relayed between the connections of a room on this node only, never
-journalled; a connection's last awareness entries are kept so that its leaving can be announced
-(state `null`) and a query (message type 3) answered.
+Awareness (cursors, names) is never journalled. A client's awareness frame is queued as it is for
+the other connections of its room here and published once to the other nodes (`collab.awareness`,
+through Redis), which pass it on to theirs. A connection's last awareness entries are kept so that
+its leaving can be announced (state `null`, here and on the other nodes), and a query (message type
+3) is answered with the entries of every node's clients.
 
 A client that does not read: its queue holds `QUEUE_FRAMES` frames; past that, or when one send
 blocks for `ws_stall_s`, it is closed (4409) and reconnects with a fresh sync.
@@ -29,8 +31,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from actors.document.actor import UPDATED, doc_address
 from actors.hub import Hub, Subscription, next_frames
+from collab.awareness import DEFAULT_MAX_BYTES, AwarenessRelay
 from collab.protocol import AwarenessEntry, awareness_frame, encode_awareness, update_frame
-from server.errors import TongbanError
+from server.errors import AskTimeout, TongbanError
 from server.wsframe import frame_text
 
 logger = logging.getLogger(__name__)
@@ -109,6 +112,7 @@ class Feed:
         self.doc_id = doc_id
         self.sub = Subscription(doc_address(doc_id), QUEUE_FRAMES, None, self.wake, self.direct)
         self.synced = False
+        self.ready = asyncio.Event()  # the first snapshot arrived: every later event will be passed on
         self.task: asyncio.Task[None] | None = None
 
     def direct(self, seq: int, frame: bytes) -> bool:
@@ -131,6 +135,7 @@ class Feed:
         except TongbanError as exc:  # the journal or the actor is unreachable: everyone resyncs
             logger.warning("collab.feed_failed", extra={"doc_id": str(self.doc_id), "code": exc.code})
             self.resync_all()
+            self.ready.set()  # joiners waiting for it go on to be closed with the others
         finally:
             self.task = None
             if self.sub.queue and self.doc_id in self.rooms.feeds:
@@ -142,6 +147,7 @@ class Feed:
             if self.synced:
                 self.resync_all()  # fell behind: the updates in between are not in a snapshot frame
             self.synced = True
+            self.ready.set()
             return
         data = event.get("data", {})
         if event.get("type") != UPDATED or data.get("origin") == self.rooms.node_id:
@@ -156,28 +162,59 @@ class Feed:
 
 
 class Rooms:
-    """doc id → the connections of this node to that document, and the feed of other nodes' updates."""
+    """doc id → the connections of this node to that document, the feed of other nodes' updates, and
+    the relay of awareness between nodes (`max_awareness_bytes`: larger relayed messages are dropped)."""
 
-    def __init__(self, hub: Hub | None = None, node_id: str = "", ask_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        hub: Hub | None = None,
+        node_id: str = "",
+        ask_timeout_s: float = 5.0,
+        max_awareness_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
         self.rooms: dict[UUID, set[Peer]] = {}
         self.feeds: dict[UUID, Feed] = {}
         self.hub = hub
         self.node_id = node_id
         self.ask_timeout_s = ask_timeout_s
+        self.relay = (
+            None
+            if hub is None
+            else AwarenessRelay(hub.system.cluster, self.send_all, self.local_awareness, max_awareness_bytes)
+        )
 
     async def join(self, peer: Peer) -> None:
         self.rooms.setdefault(peer.doc_id, set()).add(peer)
-        if self.hub is not None and peer.doc_id not in self.feeds:
-            feed = self.feeds[peer.doc_id] = Feed(self, peer.doc_id)
-            await self.hub.add(feed.sub)
-            feed.wake()  # its first snapshot: from then on every event
+        try:
+            if self.hub is not None and peer.doc_id not in self.feeds:
+                feed = self.feeds[peer.doc_id] = Feed(self, peer.doc_id)
+                await self.hub.add(feed.sub)
+                feed.wake()  # its first snapshot: from then on every event
+            joined = self.feeds.get(peer.doc_id)
+            if joined is not None and not joined.ready.is_set():
+                # A joiner syncs only once the feed holds its starting point: an update another node
+                # commits meanwhile is then in the joiner's sync or passed on by the feed, never lost.
+                try:
+                    async with asyncio.timeout(self.ask_timeout_s):
+                        await joined.ready.wait()
+                except TimeoutError as exc:
+                    raise AskTimeout() from exc
+            if self.relay is not None:
+                await self.relay.open(peer.doc_id)
+        except BaseException:
+            self.leave(peer)
+            raise
 
     def leave(self, peer: Peer) -> None:
-        """Remove `peer` and tell the others its awareness states are gone."""
+        """Remove `peer` and tell the others, here and on other nodes, its awareness states are gone."""
         room = self.rooms.get(peer.doc_id)
-        if room is None:
+        if room is None or peer not in room:
             return
         room.discard(peer)
+        gone = [AwarenessEntry(e.client_id, e.clock + 1, "null") for e in peer.awareness.values()]
+        peer.awareness.clear()
+        if gone:
+            self.relay_awareness(peer, awareness_frame(encode_awareness(gone)))
         if not room:
             del self.rooms[peer.doc_id]
             feed = self.feeds.pop(peer.doc_id, None)
@@ -185,10 +222,8 @@ class Rooms:
                 self.hub.remove(feed.sub)
                 if feed.task is not None:
                     feed.task.cancel()
-        gone = [AwarenessEntry(e.client_id, e.clock + 1, "null") for e in peer.awareness.values()]
-        peer.awareness.clear()
-        if gone and room:
-            self.broadcast(peer, awareness_frame(encode_awareness(gone)))
+            if self.relay is not None:
+                self.relay.close(peer.doc_id)
 
     def broadcast(self, sender: Peer, frame: bytes) -> None:
         """Queue `frame` for every other connection of the sender's document."""
@@ -196,13 +231,36 @@ class Rooms:
             if peer is not sender:
                 peer.send(frame)
 
+    def send_all(self, doc_id: UUID, frame: bytes) -> None:
+        for peer in list(self.rooms.get(doc_id, ())):
+            peer.send(frame)
+
+    def relay_awareness(self, sender: Peer, frame: bytes) -> None:
+        """An awareness frame of `sender`'s client (checked, as it came): to the other connections of
+        the document here and to the other nodes, the same bytes for all."""
+        self.broadcast(sender, frame)
+        if self.relay is not None:
+            self.relay.publish(sender.doc_id, frame)
+
+    def local_awareness(self, doc_id: UUID) -> list[AwarenessEntry]:
+        return [entry for peer in self.rooms.get(doc_id, ()) for entry in peer.awareness.values()]
+
     def awareness_of_others(self, asker: Peer) -> list[AwarenessEntry]:
-        return [
-            entry
+        """The states of every other client of the document, on this node and the others; a client
+        seen on two nodes (it moved) counts once, with its latest clock."""
+        found: dict[int, AwarenessEntry] = {}
+        remote = self.relay.entries(asker.doc_id) if self.relay is not None else []
+        local = [
+            e
             for peer in self.rooms.get(asker.doc_id, ())
             if peer is not asker
-            for entry in peer.awareness.values()
+            for e in peer.awareness.values()
         ]
+        for entry in (*remote, *local):
+            known = found.get(entry.client_id)
+            if known is None or entry.clock >= known.clock:
+                found[entry.client_id] = entry
+        return list(found.values())
 
     def count(self, doc_id: UUID) -> int:
         return len(self.rooms.get(doc_id, ()))

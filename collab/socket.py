@@ -3,7 +3,9 @@
 On connect the server sends sync step 1 (the document's state vector); a client's step 1 is
 answered with step 2 (what it lacks). A client's step 2 or update is sent to the document actor and,
 once the actor answered (journalled in PostgreSQL), broadcast to the other connections of the
-document (`collab.rooms`). Frames of one connection are handled one at a time, in order.
+document (`collab.rooms`). Frames of one connection are handled one at a time, in order. An
+awareness frame is relayed as it came (never journalled) to the document's other connections, on
+this node and the others; a query (type 3) is answered with the states of the clients of every node.
 
 Read-only clients (who may see the project but not edit its documents) get the document and its
 updates, and their awareness is relayed; the updates they send are ignored (never applied nor
@@ -14,7 +16,8 @@ Close codes (4000 + HTTP status, as `server.live`):
 
     4400 malformed frame (bad framing, unknown type, an update that does not decode) or a text frame
     4404 unknown document or not visible (at connect) · 4409 the client does not read its frames
-    4413 an update over `collab_max_update_bytes`, or the document would exceed `collab_max_doc_bytes`
+    4413 an update or awareness message over `collab_max_update_bytes`, or the document would exceed
+         `collab_max_doc_bytes`
     4429 more messages than `collab_client_rate` / `collab_client_burst` allow (reconnect and resync)
     4503 / 4504 the document actor is unavailable or did not answer (reconnect and resync)
     1009 a frame over `ws_max_frame_bytes`
@@ -64,9 +67,11 @@ async def serve_document(
     await websocket.accept()
     peer = Peer(websocket, doc_id, can_edit, settings.ws_stall_s)
     session = _Session(peer, system, rooms, settings)
-    await rooms.join(
-        peer
-    )  # before the first sync: an update committed meanwhile reaches us here or in step 2
+    try:  # before the first sync: an update committed meanwhile reaches us here or in step 2
+        await rooms.join(peer)
+    except TongbanError as exc:  # the document's feed did not start (journal or actor unavailable)
+        await peer.close(4000 + exc.status, exc.code)
+        return
     peer.start()
     try:
         reply: SyncReply = await session.ask(SyncStep1())
@@ -130,7 +135,7 @@ class _Session:
         if frame.kind == YMessageType.SYNC:
             await self._sync(frame)
         elif frame.kind == YMessageType.AWARENESS:
-            self._awareness(frame.payload)
+            self._awareness(frame, data)
         else:  # query awareness
             entries = self.rooms.awareness_of_others(self.peer)
             if entries:
@@ -152,10 +157,12 @@ class _Session:
         await self.ask(ApplyUpdate(update=b64encode(update), origin=self.system.node_id))
         self.rooms.broadcast(self.peer, protocol.update_frame(update))  # committed: now others see it
 
-    def _awareness(self, update: bytes) -> None:
-        for entry in protocol.decode_awareness(update):  # parse() checked it already
+    def _awareness(self, frame: protocol.Frame, data: bytes) -> None:
+        if len(frame.payload) > self.settings.collab_max_update_bytes:
+            raise Refused(CLOSE_TOO_LARGE, "awareness too large")
+        for entry in frame.entries:  # parse() decoded and checked them
             if entry.state == "null":
                 self.peer.awareness.pop(entry.client_id, None)
             else:
                 self.peer.awareness[entry.client_id] = entry
-        self.rooms.broadcast(self.peer, protocol.awareness_frame(update))
+        self.rooms.relay_awareness(self.peer, data)  # well formed, so relayed as it came

@@ -153,7 +153,10 @@ def node_rooms(websocket: WebSocket) -> Rooms:
     rooms: Rooms | None = getattr(state, "collab_rooms", None)
     if rooms is None:
         rt = runtime(websocket)
-        rooms = state.collab_rooms = Rooms(rt.hub, rt.actors.node_id, rt.settings.ask_timeout_s)
+        settings = rt.settings
+        rooms = state.collab_rooms = Rooms(
+            rt.hub, rt.actors.node_id, settings.ask_timeout_s, settings.collab_max_update_bytes
+        )
     return rooms
 
 
