@@ -130,7 +130,8 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import close_runtime, open_runtime
-    from server.seed import demo_password, seed_accounts, seed_bids, seed_projects
+    from server.seed import PROJECTS, demo_password, seed_accounts, seed_bids, seed_projects, stable_id
+    from server.seed_documents import seed_documents
 
     urls = _resolved(settings)
     if isinstance(urls, int):
@@ -144,6 +145,10 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
                 await seed_accounts(conn, rt.identity.pii, rt.identity.acl_key, demo_password(settings))
             added = await seed_projects(rt.pool, rt.actors, settings.ask_timeout_s)
             await seed_bids(rt.pool, rt.actors, rt.identity.pii, rt.identity.acl_key, settings.ask_timeout_s)
+            code, _, login = PROJECTS[0]
+            await seed_documents(
+                rt.pool, rt.actors, stable_id("project", code), stable_id("user", login), settings.ask_timeout_s
+            )
             return added
         finally:
             await close_runtime(rt)

@@ -58,8 +58,13 @@ def test_run_starts_server_and_worker_prints_the_url_and_logins_and_ctrl_c_stops
                 client.post("/api/v1/login", json={"login": "pujiang", "password": DEMO_PASSWORD}).status_code
                 == 200
             )
-            codes = {p["code"] for p in client.get("/api/v1/projects").json()["items"]}
+            codes = {p["code"]: p["id"] for p in client.get("/api/v1/projects").json()["items"]}
             assert "2026-310115-47-01-000123" in codes  # demo data was seeded
+            project_id = codes["2026-310115-47-01-000123"]
+            documents = client.get(f"/api/v1/projects/{project_id}/documents").json()["items"]
+            assert [d["form"] for d in documents] == ["bim_building"]  # with a demo filling form
+            report = client.get(f"/api/v1/documents/{documents[0]['id']}/validation").json()
+            assert [e["path"] for e in report["errors"]] == ["loads[2].live_load"]  # left for the visitor
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
         with httpx.Client(timeout=2) as client:
