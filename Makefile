@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test conformance lint bench loadtest browser clean-var
+.PHONY: run test conformance lint bench loadtest browser clean-var web
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -28,6 +28,11 @@ test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+## The collaborative editor's bundle (server/web/static/collab/editor.js and .css, committed, so that
+## run and test need no Node): rebuild it from web/collab/ after changing its sources or dependencies.
+web:
+	cd web/collab && npm ci && npm run build
 
 ## Conformance runs over the external corpus (../shared/data, or TONGBAN_CORPUS_DIR). Fails when it is missing.
 conformance: $(STAMP)

@@ -2,10 +2,10 @@
 
 Fan-out of committed updates: the socket that sent an update asks the document actor, and only once
 the actor answered (the update is journalled in PostgreSQL) does it hand the update to its room here,
-which queues it for every other connection of that document on this node (no JSON parse or base64
-decode per event). Connections on other nodes get it through their node's `Feed`: one hub
-subscription per document and node (`actors.hub`: events in order, gaps read from the journal), which
-passes on the updates whose origin is another node.
+which sends it to every other connection of that document on this node (one websocket frame encoded
+once for all; no JSON parse or base64 decode per event). Connections on other nodes get it through
+their node's `Feed`: one hub subscription per document and node (`actors.hub`: events in order, gaps
+read from the journal), which passes on the updates whose origin is another node.
 
 Awareness (cursors, names) is never journalled. A client's awareness frame is queued as it is for
 the other connections of its room here and published once to the other nodes (`collab.awareness`,
@@ -13,8 +13,9 @@ through Redis), which pass it on to theirs. A connection's last awareness entrie
 its leaving can be announced (state `null`, here and on the other nodes), and a query (message type
 3) is answered with the entries of every node's clients.
 
-A client that does not read: its queue holds `QUEUE_FRAMES` frames; past that, or when one send
-blocks for `ws_stall_s`, it is closed (4409) and reconnects with a fresh sync.
+A client that does not read: its queue holds `QUEUE_FRAMES` frames; past that it is closed (4409),
+and when its socket stays unwritable for `ws_stall_s` it is dropped (no closing handshake could
+reach it); either way it reconnects with a fresh sync.
 Must not: block on a slow connection, or hand out an update the actor has not committed.
 """
 
@@ -25,6 +26,7 @@ import base64
 import contextlib
 import json
 import logging
+from collections import deque
 from uuid import UUID
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -34,7 +36,7 @@ from actors.hub import Hub, Subscription, next_frames
 from collab.awareness import DEFAULT_MAX_BYTES, AwarenessRelay
 from collab.protocol import AwarenessEntry, awareness_frame, encode_awareness, update_frame
 from server.errors import AskTimeout, TongbanError
-from server.wsframe import frame_text
+from server.wsframe import RawSocket, binary_frame, frame_payload, frame_text, raw_socket
 
 logger = logging.getLogger(__name__)
 
@@ -43,61 +45,113 @@ CLOSE_LAGGING = 4409
 
 
 class Peer:
-    """One websocket of one document: its outgoing queue, writer task and awareness entries."""
+    """One websocket of one document: its outgoing frames and awareness entries.
 
-    def __init__(self, websocket: WebSocket, doc_id: UUID, can_edit: bool, stall_s: float) -> None:
+    Frames are websocket frames encoded once per broadcast and shared by every receiver. Under
+    uvicorn's wsproto server a frame for a client that is keeping up is written straight to its
+    transport (no task, no ASGI round trip); otherwise it waits in a bounded queue that a writer task,
+    made only while there is a backlog, sends once the client reads again."""
+
+    __slots__ = (
+        "awareness", "can_edit", "closer", "closing", "doc_id", "queue", "raw", "stall_s", "websocket", "writer",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        doc_id: UUID,
+        can_edit: bool,
+        stall_s: float,
+        send_buffer: int | None = None,
+    ) -> None:
         self.websocket = websocket
         self.doc_id = doc_id
         self.can_edit = can_edit
         self.stall_s = stall_s
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_FRAMES)
+        self.raw: RawSocket | None = raw_socket(websocket.scope.pop("tongban.protocol", None))
+        if self.raw is not None and send_buffer:
+            self.raw.limit_send_buffer(send_buffer)
+        self.queue: deque[bytes] = deque()
         self.awareness: dict[int, AwarenessEntry] = {}
         self.closing = False
         self.writer: asyncio.Task[None] | None = None
         self.closer: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self.writer = asyncio.create_task(self._write(), name=f"collab-writer:{self.doc_id}")
+    def send(self, message: bytes) -> None:
+        """Send one y-protocol message to this client only."""
+        self.send_frame(binary_frame(message))
 
-    def send(self, frame: bytes) -> None:
+    def send_frame(self, frame: bytes) -> None:
+        """Send an encoded websocket frame (shared with other receivers)."""
         if self.closing:
             return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        raw = self.raw
+        if self.writer is None and raw is not None and raw.writable and raw.open:
+            raw.write(frame)
+            return
+        if len(self.queue) >= QUEUE_FRAMES:
             self.close_soon(CLOSE_LAGGING, "lagging")
+            return
+        self.queue.append(frame)
+        if self.writer is None:
+            self.writer = asyncio.create_task(self._write(), name=f"collab-writer:{self.doc_id}")
 
     async def _write(self) -> None:
         try:
-            while True:
-                frame = await self.queue.get()
+            while self.queue and not self.closing:
                 async with asyncio.timeout(self.stall_s):
-                    await self.websocket.send_bytes(frame)
-        except TimeoutError:
-            self.close_soon(CLOSE_LAGGING, "stalled")
+                    raw = self.raw
+                    if raw is None:  # another ASGI server: one send per frame
+                        await self.websocket.send_bytes(frame_payload(self.queue.popleft()))
+                        continue
+                    await raw.drained()
+                    if not raw.open:
+                        raise WebSocketDisconnect(1006)
+                    frames = b"".join(self.queue)
+                    self.queue.clear()
+                    raw.write(frames)
+        except TimeoutError:  # the client does not read: no closing handshake can reach it either
+            logger.info("collab.stalled", extra={"doc_id": str(self.doc_id)})
+            self.closing = True
+            self.queue.clear()
+            if self.raw is not None:
+                self.raw.abort()
+            else:
+                self.close_soon(CLOSE_LAGGING, "stalled")
         except (WebSocketDisconnect, RuntimeError, OSError):
             self.closing = True
+            self.queue.clear()
+        finally:
+            self.writer = None
 
     def close_soon(self, code: int, reason: str) -> None:
         if self.closing:
             return
         self.closing = True
+        self.queue.clear()
         self.closer = asyncio.get_running_loop().create_task(self.close(code, reason))
 
     async def close(self, code: int, reason: str) -> None:
         self.closing = True
-        with contextlib.suppress(TimeoutError, RuntimeError, WebSocketDisconnect, OSError):
+        try:
             async with asyncio.timeout(self.stall_s):
                 await self.websocket.close(code=code, reason=reason)
+        except TimeoutError:
+            if self.raw is not None:
+                self.raw.abort()
+        except (RuntimeError, WebSocketDisconnect, OSError):
+            pass
 
     async def stop(self) -> None:
         self.closing = True
+        self.queue.clear()
         if self.writer is not None:
             self.writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.writer
         if self.closer is not None:
             await self.closer
+        self.raw = None
 
 
 class Feed:
@@ -152,9 +206,7 @@ class Feed:
         data = event.get("data", {})
         if event.get("type") != UPDATED or data.get("origin") == self.rooms.node_id:
             return
-        frame_out = update_frame(base64.b64decode(data["update"]))
-        for peer in list(self.rooms.rooms.get(self.doc_id, ())):
-            peer.send(frame_out)
+        self.rooms.send_all(self.doc_id, update_frame(base64.b64decode(data["update"])))
 
     def resync_all(self) -> None:
         for peer in list(self.rooms.rooms.get(self.doc_id, ())):
@@ -225,15 +277,18 @@ class Rooms:
             if self.relay is not None:
                 self.relay.close(peer.doc_id)
 
-    def broadcast(self, sender: Peer, frame: bytes) -> None:
-        """Queue `frame` for every other connection of the sender's document."""
+    def broadcast(self, sender: Peer, message: bytes) -> None:
+        """Send a y-protocol message to every other connection of the sender's document (one
+        websocket frame, encoded once, for all of them)."""
+        frame = binary_frame(message)
         for peer in list(self.rooms.get(sender.doc_id, ())):
             if peer is not sender:
-                peer.send(frame)
+                peer.send_frame(frame)
 
-    def send_all(self, doc_id: UUID, frame: bytes) -> None:
+    def send_all(self, doc_id: UUID, message: bytes) -> None:
+        frame = binary_frame(message)
         for peer in list(self.rooms.get(doc_id, ())):
-            peer.send(frame)
+            peer.send_frame(frame)
 
     def relay_awareness(self, sender: Peer, frame: bytes) -> None:
         """An awareness frame of `sender`'s client (checked, as it came): to the other connections of

@@ -65,17 +65,19 @@ async def serve_document(
     websocket: WebSocket, system: ActorSystem, rooms: Rooms, settings: Settings, doc_id: UUID, can_edit: bool
 ) -> None:
     await websocket.accept()
-    peer = Peer(websocket, doc_id, can_edit, settings.ws_stall_s)
+    peer = Peer(websocket, doc_id, can_edit, settings.ws_stall_s, settings.ws_send_buffer_bytes)
     session = _Session(peer, system, rooms, settings)
     try:  # before the first sync: an update committed meanwhile reaches us here or in step 2
         await rooms.join(peer)
     except TongbanError as exc:  # the document's feed did not start (journal or actor unavailable)
         await peer.close(4000 + exc.status, exc.code)
         return
-    peer.start()
     try:
         reply: SyncReply = await session.ask(SyncStep1())
         peer.send(protocol.step1_frame(b64decode(reply.state_vector)))
+        others = rooms.awareness_of_others(peer)  # who is here already, as y-websocket servers do
+        if others:
+            peer.send(protocol.awareness_frame(protocol.encode_awareness(others)))
         while not peer.closing:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":

@@ -1,6 +1,7 @@
 """Websocket frames written straight to the transport: encoded once per event and shared by every
 subscriber, and written without a task or an ASGI round trip per frame (RFC 6455 §5.2: a server's
-frames are unmasked; one text frame per message, no extensions since permessage-deflate is off).
+frames are unmasked; one text or binary frame per message, no extensions since permessage-deflate is
+off).
 
 `RawSocket` wraps uvicorn's wsproto protocol object; under another server `raw_socket` returns None
 and callers use the ASGI `send` instead. Must not: write after a close frame was sent or received.
@@ -16,20 +17,33 @@ from typing import Any
 from wsproto.connection import ConnectionState
 
 
-def text_frame(payload: bytes) -> bytes:
+def _frame(first: int, payload: bytes) -> bytes:
     n = len(payload)
     if n < 126:
-        return bytes((0x81, n)) + payload
+        return bytes((first, n)) + payload
     if n < 65_536:
-        return struct.pack("!BBH", 0x81, 126, n) + payload
-    return struct.pack("!BBQ", 0x81, 127, n) + payload
+        return struct.pack("!BBH", first, 126, n) + payload
+    return struct.pack("!BBQ", first, 127, n) + payload
+
+
+def text_frame(payload: bytes) -> bytes:
+    return _frame(0x81, payload)
+
+
+def binary_frame(payload: bytes) -> bytes:
+    return _frame(0x82, payload)
+
+
+def frame_payload(frame: bytes) -> bytes:
+    """The payload of a frame made by `text_frame` or `binary_frame`."""
+    n = frame[1]
+    start = 2 if n < 126 else 4 if n == 126 else 10
+    return frame[start:]
 
 
 def frame_text(frame: bytes) -> str:
     """The text of a frame made by `text_frame`."""
-    n = frame[1]
-    start = 2 if n < 126 else 4 if n == 126 else 10
-    return frame[start:].decode()
+    return frame_payload(frame).decode()
 
 
 class RawSocket:

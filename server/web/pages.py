@@ -18,16 +18,20 @@ from actors.bid.actor import bid_address
 from actors.bid.messages import GetBidSession
 from actors.project.actor import project_address
 from actors.project.messages import GetProject
+from collab.catalogue import forms
 from server import clock
 from server.bids.access import MANAGE, access_bid
 from server.bids.service import list_bids
+from server.collab.access import EDIT
+from server.collab.service import project_documents
 from server.permissions import PUBLIC
-from server.projects.access import READ_ANY, access_project
+from server.projects.access import READ_ANY, access_project, project_owner
 from server.projects.service import list_projects
 from server.routing import PageRoute, RouteTable, current_user, holds, require_user
 from server.runtime import runtime
 from server.web.account_pages import ROUTES as ACCOUNT_ROUTES
 from server.web.admin_pages import ROUTES as ADMIN_ROUTES
+from server.web.collab_pages import ROUTES as COLLAB_ROUTES
 from server.web.layout import page_context
 from server.web.templating import templates
 
@@ -81,11 +85,17 @@ async def project_page(request: Request) -> Response:
     project_id: UUID = request.path_params["project_id"]
     async with rt.pool.acquire() as conn:
         await access_project(conn, user, project_id, read_any=await holds(request, READ_ANY))
-    state = await rt.actors.ref(project_address(project_id)).ask(GetProject(), rt.settings.ask_timeout_s)
-    project = state.public(clock.today())
+        state = await rt.actors.ref(project_address(project_id)).ask(GetProject(), rt.settings.ask_timeout_s)
+        project = state.public(clock.today())
+        documents = await project_documents(conn, project_id)
+        owner = await project_owner(conn, project_id)
     # A department's reviewer acts on the department's own task from the page.
     own_dept = str(user.org_id) if await holds(request, "task.update") else None
-    context = await page_context(request, project=project, own_dept=own_dept)
+    may_write = owner == user.org_id and await holds(request, EDIT)
+    context = await page_context(
+        request, project=project, own_dept=own_dept, documents=documents, forms=list(forms().values()),
+        may_write=may_write, local_time=local_time,
+    )  # fmt: skip
     return templates.TemplateResponse(request, "project.html", context)
 
 
@@ -124,3 +134,4 @@ ROUTES = RouteTable(
 )
 ROUTES.extend(ACCOUNT_ROUTES)
 ROUTES.extend(ADMIN_ROUTES)
+ROUTES.extend(COLLAB_ROUTES)

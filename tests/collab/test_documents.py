@@ -8,15 +8,17 @@ import asyncio
 import base64
 import contextlib
 import signal
+import socket
 import uuid
 
 import pytest
 from pycrdt import Doc, Text, write_var_uint
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.collab.yclient import YClient
 from tests.conftest import unique_code
-from tests.support.clients import login, open_ws
+from tests.support.clients import cookie_header, login, open_ws
 from tests.support.processes import start_server
 
 
@@ -28,6 +30,11 @@ async def _document(client, title: str = "协同测试文档") -> str:
     body = created.json()
     assert body["ws_path"] == f"/ws/docs/{body['id']}"
     return str(body["id"])
+
+
+async def _drain(ws) -> None:
+    while True:
+        await ws.recv()
 
 
 async def _events(pool, doc_id: str) -> int:
@@ -171,7 +178,7 @@ async def test_another_enterprise_cannot_open_or_add_documents_of_a_project_it_d
     assert refused.status_code == 404
 
 
-async def test_awareness_is_relayed_and_a_leaving_clients_state_is_removed(server, as_user):
+async def test_awareness_is_relayed_shown_to_joiners_and_a_leaving_clients_state_is_removed(server, as_user):
     owner = await as_user("pujiang")
     doc_id = await _document(owner)
     a = await YClient.connect(server.ws_url, doc_id, owner)
@@ -183,9 +190,11 @@ async def test_awareness_is_relayed_and_a_leaving_clients_state_is_removed(serve
     assert "张敏".encode() in b.awareness[0]
 
     late = await YClient.connect(server.ws_url, doc_id, owner)
-    await late.send(b"\x03")  # query awareness
-    await late.wait_for(lambda: len(late.awareness) == 1)
+    await late.wait_for(lambda: len(late.awareness) == 1)  # told who is here when it connects
     assert "张敏".encode() in late.awareness[0]
+    await late.send(b"\x03")  # query awareness
+    await late.wait_for(lambda: len(late.awareness) == 2)
+    assert "张敏".encode() in late.awareness[1]
 
     await a.close()
     await b.wait_for(lambda: len(b.awareness) == 2)
@@ -304,3 +313,53 @@ async def test_a_client_flooding_messages_is_closed_with_4429_and_the_other_clie
         await owner.aclose()
     finally:
         child.stop()
+
+
+async def test_a_client_that_stops_reading_is_dropped_while_the_others_keep_up_and_it_resyncs_on_return(
+    env, tmp_path
+):
+    server = start_server(
+        {
+            **env,
+            "TONGBAN_WS_STALL_S": "1",
+            "TONGBAN_WS_SEND_BUFFER_BYTES": "16384",
+            "TONGBAN_COLLAB_CLIENT_RATE": "10000",
+            "TONGBAN_COLLAB_CLIENT_BURST": "10000",
+        },
+        tmp_path / "server.log",
+    )
+    try:
+        owner = await login(server.url, "pujiang")
+        doc_id = await _document(owner)
+        editor = await YClient.connect(server.ws_url, doc_id, owner)
+        neighbour = await YClient.connect(server.ws_url, doc_id, owner)
+        # A client that hangs: it stops reading once 2 messages wait unread, and its socket buffers
+        # little, so the server's writes back up within a few hundred KB.
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.port))
+        sleeper = await connect(
+            f"{server.ws_url}/ws/docs/{doc_id}",
+            sock=sock,
+            max_queue=2,
+            additional_headers=cookie_header(owner),
+        )
+        for n in range(400):
+            await editor.edit(0, f"{n:04d}" + "设计说明" * 100)  # ~1.2 KB an update
+            if n % 50 == 49:
+                await editor.roundtrip()
+        async with asyncio.timeout(10):  # a send blocked for TONGBAN_WS_STALL_S: the server gives up …
+            while "collab.stalled" not in server.output():  # noqa: ASYNC110 - the server's log file
+                await asyncio.sleep(0.1)
+        await editor.roundtrip()
+        await neighbour.wait_for(lambda: neighbour.content == editor.content)  # … the neighbour kept up
+        async with asyncio.timeout(10):
+            with pytest.raises(ConnectionClosed):
+                await _drain(sleeper)  # what it had buffered, then the end: it was dropped
+        back = await YClient.connect(server.ws_url, doc_id, owner)  # reconnecting resyncs it
+        assert back.content == editor.content
+        for client in (editor, neighbour, back):
+            await client.close()
+        await owner.aclose()
+    finally:
+        server.stop()
