@@ -30,9 +30,9 @@ test: $(STAMP) browser
 	$(BIN)/pytest -q
 
 ## The collaborative editor's bundle (server/web/static/collab/editor.js and .css, committed, so that
-## run and test need no Node): rebuild it from web/collab/ after changing its sources or dependencies.
+## run and test need no Node): rebuild it from server/web/src/ after changing its sources or dependencies.
 web:
-	cd web/collab && npm ci && npm run build
+	cd server/web/src && npm ci && npm run build
 
 ## Conformance runs over the external corpus (../shared/data, or TONGBAN_CORPUS_DIR). Fails when it is missing.
 conformance: $(STAMP)

@@ -1,7 +1,8 @@
 """The collaborative form document pages: the live editor (`/documents/{id}`) and the read-only view
 of one saved version (`/documents/{id}/versions/{vid}`). Both render `document.html`, which loads the
-editor bundle (`static/collab/editor.js`, built from `web/collab/` by `make web`); the bundle reads the
-form schema, the versions and the content from the document API and edits over the y-websocket.
+editor bundle (`static/collab/editor.js`, built from `server/web/src/` by `make web`); the bundle
+reads the form schema, the versions and the content from the document API and edits over the
+y-websocket.
 
 Must not: decide who may read or edit a document; `server.collab.access.open_document` does, and the
 API and the socket enforce it again (the page only mirrors `can_edit`).

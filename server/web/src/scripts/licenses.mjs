@@ -13,5 +13,5 @@ for (const [path, meta] of Object.entries(lock.packages)) {
   const text = file ? readFileSync(join(dir, file), "utf8").trim() : `License: ${pkg.license ?? "unknown"}`;
   parts.push(`${pkg.name} ${pkg.version} (${pkg.license ?? "unknown"})\n\n${text}\n`);
 }
-writeFileSync("../../server/web/static/collab/LICENSES.txt", parts.join("\n" + "-".repeat(72) + "\n\n"));
+writeFileSync("../static/collab/LICENSES.txt", parts.join("\n" + "-".repeat(72) + "\n\n"));
 console.log(`licences of ${parts.length} packages written`);
