@@ -15,6 +15,7 @@ step 2 and would otherwise reconnect in a loop. The editor shows such a document
 Close codes (4000 + HTTP status, as `server.live`):
 
     4400 malformed frame (bad framing, unknown type, an update that does not decode) or a text frame
+    4401 the session ended or the user lost access since connecting (checked every `collab_recheck_s`)
     4404 unknown document or not visible (at connect) · 4409 the client does not read its frames
     4413 an update or awareness message over `collab_max_update_bytes`, or the document would exceed
          `collab_max_doc_bytes`
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -48,6 +50,7 @@ from server.errors import BadRequest, TongbanError
 logger = logging.getLogger(__name__)
 
 CLOSE_MALFORMED = 4400
+CLOSE_UNAUTHORISED = 4401
 CLOSE_TOO_LARGE = 4413
 CLOSE_FLOOD = 4429
 
@@ -61,12 +64,23 @@ class Refused(Exception):
         self.reason = reason
 
 
+# Re-checks the connection's session and rights: whether it may still edit, None when it may no
+# longer see the document at all (logged out, session ended, account disabled, project hidden).
+Recheck = Callable[[], Awaitable[bool | None]]
+
+
 async def serve_document(
-    websocket: WebSocket, system: ActorSystem, rooms: Rooms, settings: Settings, doc_id: UUID, can_edit: bool
+    websocket: WebSocket,
+    system: ActorSystem,
+    rooms: Rooms,
+    settings: Settings,
+    doc_id: UUID,
+    can_edit: bool,
+    recheck: Recheck | None = None,
 ) -> None:
     await websocket.accept()
     peer = Peer(websocket, doc_id, can_edit, settings.ws_stall_s, settings.ws_send_buffer_bytes)
-    session = _Session(peer, system, rooms, settings)
+    session = _Session(peer, system, rooms, settings, recheck)
     try:  # before the first sync: an update committed meanwhile reaches us here or in step 2
         await rooms.join(peer)
     except TongbanError as exc:  # the document's feed did not start (journal or actor unavailable)
@@ -101,13 +115,29 @@ async def serve_document(
 
 
 class _Session:
-    def __init__(self, peer: Peer, system: ActorSystem, rooms: Rooms, settings: Settings) -> None:
+    def __init__(
+        self, peer: Peer, system: ActorSystem, rooms: Rooms, settings: Settings, recheck: Recheck | None
+    ) -> None:
         self.peer = peer
         self.system = system
         self.rooms = rooms
         self.settings = settings
+        self.recheck = recheck
         self.tokens = float(settings.collab_client_burst)
-        self.token_at = asyncio.get_running_loop().time()
+        self.token_at = self.checked_at = asyncio.get_running_loop().time()
+
+    async def _still_allowed(self) -> None:
+        """Every `collab_recheck_s`, on a message, the rights granted at connect are checked again: a
+        session that ended or an account that lost access is closed (4401), one that may no longer
+        edit becomes read-only (its updates ignored from then on)."""
+        now = asyncio.get_running_loop().time()
+        if self.recheck is None or now - self.checked_at < self.settings.collab_recheck_s:
+            return
+        self.checked_at = now
+        can_edit = await self.recheck()
+        if can_edit is None:
+            raise Refused(CLOSE_UNAUTHORISED, "access ended")
+        self.peer.can_edit = can_edit
 
     def _spend(self) -> None:
         """One message's worth of the client's budget (`collab_client_rate` a second, `collab_client_burst`
@@ -130,6 +160,7 @@ class _Session:
 
     async def handle(self, data: bytes) -> None:
         self._spend()
+        await self._still_allowed()
         try:
             frame = protocol.parse(data)
         except ProtocolError as exc:

@@ -147,7 +147,11 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             await seed_bids(rt.pool, rt.actors, rt.identity.pii, rt.identity.acl_key, settings.ask_timeout_s)
             code, _, login = PROJECTS[0]
             await seed_documents(
-                rt.pool, rt.actors, stable_id("project", code), stable_id("user", login), settings.ask_timeout_s
+                rt.pool,
+                rt.actors,
+                stable_id("project", code),
+                stable_id("user", login),
+                settings.ask_timeout_s,
             )
             return added
         finally:

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Messages one editing client may send at once before it is closed (4429).",
     )
+    collab_recheck_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often an open collaborative socket re-checks its session and rights (on its next message).",
+    )
     actor_lease_ttl_s: float = Field(
         default=3.0, description="Node liveness lease: a dead node's actors move after at most this."
     )

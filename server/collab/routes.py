@@ -36,6 +36,7 @@ from server.collab.models import (
     VersionList,
     VersionOut,
 )
+from server.errors import NotFound
 from server.projects.access import READ_ANY, access_project
 from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, holds, require_user
 from server.runtime import runtime
@@ -163,8 +164,16 @@ def node_rooms(websocket: WebSocket) -> Rooms:
 async def document_socket(websocket: WebSocket) -> Awaitable[None]:
     access = await open_document(websocket, websocket.path_params["doc_id"])
     rt = runtime(websocket)
+
+    async def recheck() -> bool | None:
+        websocket.scope["state"].pop("session", None)  # read the session again, not the cached one
+        try:
+            return (await open_document(websocket, access.doc_id)).can_edit
+        except NotFound:
+            return None
+
     return serve_document(
-        websocket, rt.actors, node_rooms(websocket), rt.settings, access.doc_id, access.can_edit
+        websocket, rt.actors, node_rooms(websocket), rt.settings, access.doc_id, access.can_edit, recheck
     )
 
 

@@ -363,3 +363,30 @@ async def test_a_client_that_stops_reading_is_dropped_while_the_others_keep_up_a
         await owner.aclose()
     finally:
         server.stop()
+
+
+async def test_an_editor_whose_session_ended_is_closed_with_4401_and_its_next_update_is_not_applied(
+    env, tmp_path
+):
+    server = start_server({**env, "TONGBAN_COLLAB_RECHECK_S": "0.2"}, tmp_path / "server.log")
+    try:
+        owner = await login(server.url, "pujiang")
+        leaving = await login(server.url, "pujiang")  # the same user in a second session
+        doc_id = await _document(owner)
+        watcher = await YClient.connect(server.ws_url, doc_id, owner)
+        editor = await YClient.connect(server.ws_url, doc_id, leaving)
+        await editor.edit(0, "登出前")
+        await watcher.wait_for(lambda: watcher.content == "登出前")
+        assert (await leaving.post("/api/v1/logout")).status_code == 200
+        await asyncio.sleep(0.3)
+        await editor.edit(0, "登出后")
+        assert await editor.closed() == 4401
+        await watcher.roundtrip()
+        fresh = await YClient.connect(server.ws_url, doc_id, owner)
+        assert fresh.content == watcher.content == "登出前"
+        for client in (watcher, fresh, editor):
+            await client.close()
+        for http in (owner, leaving):
+            await http.aclose()
+    finally:
+        server.stop()
