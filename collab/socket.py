@@ -38,7 +38,7 @@ from uuid import UUID
 from pycrdt import YMessageType, YSyncMessageType
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from actors.document.actor import EMPTY_UPDATE, b64decode, b64encode, doc_address
+from actors.document.actor import EMPTY_UPDATE, doc_address
 from actors.document.messages import ApplyUpdate, SyncReply, SyncStep1
 from actors.runtime import ActorSystem
 from collab import protocol
@@ -88,7 +88,7 @@ async def serve_document(
         return
     try:
         reply: SyncReply = await session.ask(SyncStep1())
-        peer.send(protocol.step1_frame(b64decode(reply.state_vector)))
+        peer.send(protocol.step1_frame(reply.state_vector))
         others = rooms.awareness_of_others(peer)  # who is here already, as y-websocket servers do
         if others:
             peer.send(protocol.awareness_frame(protocol.encode_awareness(others)))
@@ -176,8 +176,8 @@ class _Session:
 
     async def _sync(self, frame: protocol.Frame) -> None:
         if frame.subtype == YSyncMessageType.SYNC_STEP1:
-            reply: SyncReply = await self.ask(SyncStep1(state_vector=b64encode(frame.payload)))
-            self.peer.send(protocol.step2_frame(b64decode(reply.update)))
+            reply: SyncReply = await self.ask(SyncStep1(state_vector=frame.payload))
+            self.peer.send(protocol.step2_frame(reply.update))
             return
         update = frame.payload
         if update == EMPTY_UPDATE:
@@ -187,7 +187,7 @@ class _Session:
             return
         if len(update) > self.settings.collab_max_update_bytes:
             raise Refused(CLOSE_TOO_LARGE, "update too large")
-        await self.ask(ApplyUpdate(update=b64encode(update), origin=self.system.node_id))
+        await self.ask(ApplyUpdate(update=update, origin=self.system.node_id))
         self.rooms.broadcast(self.peer, protocol.update_frame(update))  # committed: now others see it
 
     def _awareness(self, frame: protocol.Frame, data: bytes) -> None:

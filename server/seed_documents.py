@@ -11,7 +11,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, XmlElement, XmlFragment, XmlText
 
-from actors.document.actor import b64encode, doc_address
+from actors.document.actor import doc_address
 from actors.document.messages import ApplyUpdate
 from actors.runtime import ActorSystem
 
@@ -111,5 +111,5 @@ async def seed_documents(
         added = await conn.execute(INSERT, doc_id, project_id, DEMO_TITLE, by)
     if added != "INSERT 0 1":
         return 0
-    await actors.ref(doc_address(doc_id)).ask(ApplyUpdate(update=b64encode(demo_content())), timeout_s)
+    await actors.ref(doc_address(doc_id)).ask(ApplyUpdate(update=demo_content()), timeout_s)
     return 1

@@ -19,7 +19,6 @@ Must not: ask other actors, or apply anything that was not committed.
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 import uuid
 from typing import Any
@@ -62,6 +61,7 @@ INSERT_VERSION = """
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at"""
 VERSION_STATE = "SELECT state FROM collab_version WHERE id = $1 AND doc_id = $2"
 EMPTY_UPDATE = b"\x00\x00"  # a Yjs update with no structs and no deletions
+EMPTY_STATE = b"\x00"  # the state vector of an empty document
 DEFAULT_MAX_UPDATE_BYTES = 65_536
 DEFAULT_MAX_DOC_BYTES = 16 * 1024 * 1024
 
@@ -72,13 +72,6 @@ def doc_address(doc_id: Any) -> Address:
 
 def b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
-
-
-def b64decode(text: str) -> bytes:
-    try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
-        raise BadRequest("文档更新不是合法的 base64") from exc
 
 
 class InvalidDocument(InvalidInput):
@@ -102,10 +95,12 @@ class DocumentActor(Actor):
     journal_keep = REPLAY_LIMIT
 
     doc: Doc[Any]
+    _whole: tuple[int, bytes] | None  # (seq, the whole state as one update), for joiners
     size: int  # upper bound of the encoded state: exact at load/dump, plus each update's length since
 
     def reset(self) -> None:
         self.doc = Doc()
+        self._whole = None
         self.size = 2
 
     def apply(self, event: Event) -> None:
@@ -127,6 +122,7 @@ class DocumentActor(Actor):
     def load(self, data: dict[str, Any]) -> None:
         state = base64.b64decode(data["update"])
         self.doc = Doc()
+        self._whole = None
         self.doc.apply_update(state)
         self.size = len(state)
 
@@ -142,12 +138,12 @@ class DocumentActor(Actor):
 
     async def receive(self, message: Message) -> Any:
         match message:
-            case ApplyUpdate(update=text, origin=origin):
-                return await self._apply_update(b64decode(text), origin)
+            case ApplyUpdate(update=update, origin=origin):
+                return await self._apply_update(update, origin)
             case SyncStep1(state_vector=None):
-                return SyncReply(update="", state_vector=b64encode(self.doc.get_state()))
-            case SyncStep1(state_vector=text):
-                return self._sync(b64decode(text) if text else b"\x00")
+                return SyncReply(update=b"", state_vector=self.doc.get_state(), seq=self.seq)
+            case SyncStep1(state_vector=vector):
+                return self._sync(vector or EMPTY_STATE)
             case ReadContent():
                 return DocumentContent(seq=self.seq, content=content_of(self.doc, _schema(message)))
             case SaveVersion():
@@ -243,11 +239,15 @@ class DocumentActor(Actor):
         return UpdateApplied(seq=event.seq)
 
     def _sync(self, state_vector: bytes) -> SyncReply:
+        if state_vector == EMPTY_STATE:  # a new client: the whole state, encoded once per change
+            if self._whole is None or self._whole[0] != self.seq:
+                self._whole = (self.seq, self.doc.get_update())
+            return SyncReply(update=self._whole[1], state_vector=self.doc.get_state(), seq=self.seq)
         try:
             diff = self.doc.get_update(state_vector)
         except Exception as exc:  # "Cannot decode state"
             raise BadRequest("文档状态向量格式错误") from exc
-        return SyncReply(update=b64encode(diff), state_vector=b64encode(self.doc.get_state()))
+        return SyncReply(update=diff, state_vector=self.doc.get_state(), seq=self.seq)
 
 
 def _schema(message: FormRef) -> FormSchema:

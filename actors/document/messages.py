@@ -1,18 +1,43 @@
-"""Messages the document actor accepts. Updates and state vectors travel as base64 text (messages
-are JSON: they cross nodes through Redis); their size is bounded by `collab_max_update_bytes`."""
+"""Messages the document actor accepts. Updates and state vectors are bytes: passed as they are to an
+actor on this node, and as base64 text when a message crosses nodes as JSON through Redis
+(`Blob`); their size is bounded by `collab_max_update_bytes` in the handler and by `MAX_BLOB` here."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from functools import partial
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer
 
 from actors.messages import Message, Reply
 
-# base64 of `collab_max_update_bytes` (at most a few hundred KiB) fits; the handler checks the real limit
-MAX_BASE64 = 4 * 1024 * 1024
+MAX_BLOB = 3 * 1024 * 1024  # of a message in: far above `collab_max_update_bytes` (the handler's limit)
+
+
+def _bytes(limit: int | None, value: Any) -> bytes:
+    """bytes as given (a local ask), or base64 text (a message that crossed nodes as JSON)."""
+    if isinstance(value, str):
+        try:
+            value = base64.b64decode(value.encode("ascii"), validate=True)
+        except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+            raise ValueError("not base64") from exc
+    if not isinstance(value, bytes) or (limit is not None and len(value) > limit):
+        raise ValueError(f"bytes of at most {limit} expected")
+    return value
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+AS_BASE64 = PlainSerializer(_base64, return_type=str, when_used="json")
+Blob = Annotated[bytes, BeforeValidator(partial(_bytes, MAX_BLOB)), AS_BASE64]
+# A document's whole state: bounded by `collab_max_doc_bytes` where it is made.
+ReplyBlob = Annotated[bytes, BeforeValidator(partial(_bytes, None)), AS_BASE64]
 
 
 class UpdateApplied(BaseModel):
@@ -22,17 +47,19 @@ class UpdateApplied(BaseModel):
 
 
 class SyncReply(BaseModel):
-    """Sync step 2 for a client's state vector, and the document's own state vector (sync step 1)."""
+    """Sync step 2 for a client's state vector, and the document's own state vector (sync step 1), as
+    of event `seq`."""
 
-    update: str  # base64: what the client lacks
-    state_vector: str  # base64
+    update: ReplyBlob  # what the client lacks
+    state_vector: ReplyBlob
+    seq: int = 0
 
 
 class ApplyUpdate(Message):
     type: Literal["doc.apply_update"] = "doc.apply_update"
     reply: ClassVar[Reply] = UpdateApplied
 
-    update: str = Field(max_length=MAX_BASE64)  # base64 of a Yjs v1 update
+    update: Blob  # a Yjs v1 update
     origin: str | None = None  # the node whose client sent it: that node broadcast it to its clients already
 
 
@@ -44,7 +71,7 @@ class SyncStep1(Message):
     type: Literal["doc.sync_step1"] = "doc.sync_step1"
     reply: ClassVar[Reply] = SyncReply
 
-    state_vector: str | None = Field(default=None, max_length=MAX_BASE64)
+    state_vector: Blob | None = None
 
 
 class FormRef(Message):
