@@ -7,6 +7,12 @@ the document's raw channel (`raw:aw:<doc id>`, on the runtime's one pub/sub conn
     u  an awareness frame (type 1) as a client sent it: passed as it is to this node's connections of
        the document (one bytes object shared by all, never re-encoded), and its entries remembered
     q  a node that just subscribed asks the others for their clients' states: each answers with `u`
+    h  the answer to `q` of a node whose clients have no state: it is there all the same
+    b  a node unsubscribed (its last connection to the document left)
+
+A node publishes only while it knows another node listens (it heard from one on the channel since it
+subscribed, and not its `b`): a lone node, the common case, sends nothing to Redis. A node that
+subscribes later announces itself with `q`, and the answer brings it every state it missed.
 
 A node ignores its own messages. The latest entry of each remote client (clock, state, node, when
 seen) answers a local client's query (message type 3), together with the local entries. A remote
@@ -40,7 +46,7 @@ OUTDATED_S = 30.0  # y-protocols' outdatedTimeout: a state not renewed this long
 SWEEP_S = 5.0  # how often outdated entries and dead nodes are looked for
 MAX_REMOTE_ENTRIES = 1_000  # remote clients remembered per document; more are relayed, not remembered
 DEFAULT_MAX_BYTES = 65_536  # as `collab_max_update_bytes`' default
-UPDATE, QUERY = b"u", b"q"
+UPDATE, QUERY, HERE, BYE = b"u", b"q", b"h", b"b"
 
 Deliver = Callable[[UUID, bytes], None]  # (doc id, frame) → this node's connections of the document
 LocalEntries = Callable[[UUID], list[AwarenessEntry]]  # the entries of this node's connections
@@ -70,6 +76,7 @@ class AwarenessRelay:
         self.node = cluster.node_id.encode()
         self.docs: set[UUID] = set()  # subscribed, or subscribing
         self.remote: dict[UUID, dict[int, RemoteEntry]] = {}
+        self.listeners: dict[UUID, set[bytes]] = {}  # the other nodes heard on a document's channel
         self._full: set[UUID] = set()  # documents whose cap was logged
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -100,6 +107,8 @@ class AwarenessRelay:
         """The node's last connection to the document left: forget its remote entries, unsubscribe."""
         self.docs.discard(doc_id)
         self.remote.pop(doc_id, None)
+        if self.listeners.pop(doc_id, None):
+            self.cluster.publish_raw(self.channel(doc_id), self._message(BYE))
         self._full.discard(doc_id)
         task = asyncio.create_task(self._unsubscribe(doc_id), name="collab-awareness-unsubscribe")
         self._tasks.add(task)
@@ -111,6 +120,8 @@ class AwarenessRelay:
 
     def publish(self, doc_id: UUID, frame: bytes) -> None:
         """Send a local client's awareness frame (or this node's removal of one) to the other nodes."""
+        if not self.listeners.get(doc_id):
+            return  # nobody else has the document open
         sent = self.cluster.publish_raw(self.channel(doc_id), self._message(UPDATE, frame))
         if not sent and not self._dropping:
             logger.warning("collab.awareness_dropped", extra={"doc_id": str(doc_id)})
@@ -124,11 +135,17 @@ class AwarenessRelay:
     def on_message(self, doc_id: UUID, data: bytes) -> None:
         node, sep, rest = data.partition(b"|")
         kind, sep2, body = rest.partition(b"|")
-        if not (sep and sep2) or kind not in (UPDATE, QUERY):
+        if not (sep and sep2) or kind not in (UPDATE, QUERY, HERE, BYE):
             logger.warning("collab.awareness_malformed", extra={"doc_id": str(doc_id), "bytes": len(data)})
             return
         if node == self.node or doc_id not in self.docs:
             return  # our own, or no connection here any more
+        if kind == BYE:
+            self.listeners.get(doc_id, set()).discard(node)
+            return
+        self.listeners.setdefault(doc_id, set()).add(node)
+        if kind == HERE:
+            return
         if kind == QUERY:
             self._answer(doc_id)
             return
@@ -177,6 +194,8 @@ class AwarenessRelay:
             size += len(entry.state) + 20  # the state's characters, its id, clock and lengths
         if batch:
             self.publish(doc_id, awareness_frame(encode_awareness(batch)))
+        else:
+            self.cluster.publish_raw(self.channel(doc_id), self._message(HERE))
 
     # -- removing what is not renewed -----------------------------------------------------------------
 

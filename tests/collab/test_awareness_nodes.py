@@ -4,6 +4,7 @@ dead node's states go, and garbage on a document's awareness channel is dropped.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -124,3 +125,50 @@ async def test_garbage_on_a_documents_awareness_channel_is_dropped_and_a_dead_no
     assert "collab.awareness_too_large" in log
     for client in (editor, late):
         await client.close()
+
+
+async def test_a_node_alone_with_a_document_publishes_no_awareness_until_another_node_opens_it(
+    server, as_user, redis, redis_prefix
+):
+    owner = await as_user("pujiang")
+    doc_id = await _document(owner)
+    channel = f"{redis_prefix}raw:aw:{doc_id}"
+    heard: list[bytes] = []
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(channel)
+
+    async def listen() -> None:
+        async for message in pubsub.listen():
+            if message["type"] == "message":
+                heard.append(message["data"])
+
+    async def hear(part: bytes) -> None:
+        async with asyncio.timeout(10):
+            while not any(part in m for m in heard):  # noqa: ASYNC110 - filled from Redis by `listen`
+                await asyncio.sleep(0.05)
+
+    listening = asyncio.create_task(listen())
+    try:
+        a = await YClient.connect(server.ws_url, doc_id, owner)
+        b = await YClient.connect(server.ws_url, doc_id, owner)
+        for clock in range(1, 6):
+            await a.send_awareness(_update(1001, clock, "张敏"))
+        await b.wait_for(lambda: _seen(b).get(1001, (0, ""))[0] == 5)  # relayed on the node
+        assert [m for m in heard if b"|u|" in m] == []  # … and nothing sent to Redis: nobody listens
+        # Another node opens the document: it asks (q), and from then on this node publishes.
+        await redis.publish(channel, b"other-node|q|")
+        await hear("张敏".encode())  # the answer: this node's clients' states
+        await a.send_awareness(_update(1001, 6, "张敏（编辑中）"))
+        await hear("张敏（编辑中）".encode())
+        await redis.publish(channel, b"other-node|b|")  # it closed the document again
+        await b.roundtrip()
+        count = len(heard)
+        await a.send_awareness(_update(1001, 7, "张敏"))
+        await b.wait_for(lambda: _seen(b).get(1001, (0, ""))[0] == 7)
+        await asyncio.sleep(0.2)
+        assert len(heard) == count
+        for client in (a, b):
+            await client.close()
+    finally:
+        listening.cancel()
+        await pubsub.aclose()
