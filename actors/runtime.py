@@ -128,6 +128,17 @@ class Actor(ABC):
     def transaction(self) -> Transaction:
         return Transaction(self)
 
+    async def append(self, type_: str, data: dict[str, Any]) -> Event:
+        """One event and no other write: committed by one statement (one round trip, no BEGIN and
+        COMMIT), then applied and published, exactly as a `transaction()` with one append."""
+        async with self.deps.pool.acquire() as conn:
+            event = await journal.fenced_append(
+                conn, self.address, self._cell.token, self.seq + 1, type_, data
+            )
+        self._fold(event)
+        self._cell.system.publish(event)
+        return event
+
     def members(self) -> list[dict[str, Any]]:
         return [m.model_dump(mode="json") for m in self.presence.values()]
 

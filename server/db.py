@@ -1,6 +1,7 @@
 """PostgreSQL access: DSN helpers, the asyncpg pool, and database creation for the embedded server.
 
-Must not: hold SQL of a domain (each domain has its own `sql.py`), or build SQL from strings.
+Must not: hold SQL of a domain (each domain has its own `sql.py`), build SQL from strings, or leave
+session state on a pool connection (see `PooledConnection`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pool connection released without asyncpg's reset query (unlock advisory locks, close
+    cursors, unlisten, reset settings): one round trip saved per use. Nothing here leaves session
+    state behind: no LISTEN, no session SET, advisory locks only per transaction or released in
+    `finally`. An open transaction is still rolled back on release."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def create_pool(
     dsn: str,
     *,
@@ -45,6 +56,7 @@ async def create_pool(
         command_timeout=statement_timeout_s,
         init=_init_connection,
         server_settings={"timezone": "UTC", "application_name": "tongban"},
+        connection_class=PooledConnection,
     )
 
 

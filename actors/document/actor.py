@@ -232,10 +232,12 @@ class DocumentActor(Actor):
             self.size = len(self.doc.get_update())  # the bound may be loose: measure before refusing
             if self.size + len(update) > max_doc:
                 raise PayloadTooLarge(f"文档不能超过 {max_doc} 字节")
+        data = {"update": b64encode(update), "origin": origin, **(extra or {})}
+        if record is None:  # a client's update: one statement
+            return UpdateApplied(seq=(await self.append(UPDATED, data)).seq)
         async with self.transaction() as tx:
-            event = await tx.append(UPDATED, {"update": b64encode(update), "origin": origin, **(extra or {})})
-            if record is not None:
-                await self._audit(tx, record)
+            event = await tx.append(UPDATED, data)
+            await self._audit(tx, record)
         return UpdateApplied(seq=event.seq)
 
     def _sync(self, state_vector: bytes) -> SyncReply:

@@ -24,6 +24,7 @@ class Add(Message):
     type: Literal["counter.add"] = "counter.add"
     reply: ClassVar[Reply] = Total
     by: int
+    one_statement: bool = False  # through `Actor.append` instead of a transaction
 
 
 class Get(Message):
@@ -86,6 +87,9 @@ class Counter(Actor):
 
     async def receive(self, message: Message) -> Any:
         match message:
+            case Add(by=by, one_statement=True):
+                await self.append("counter.added", {"by": by})
+                return self.answer()
             case Add(by=by):
                 async with self.transaction() as tx:
                     await tx.append("counter.added", {"by": by})

@@ -170,7 +170,10 @@ async def test_a_message_for_an_actor_owned_by_another_node_is_forwarded_and_ans
     assert b.live_count == 0
 
 
-async def test_a_node_that_lost_its_lease_cannot_write_and_its_callers_reach_the_new_owner(node, redis):
+@pytest.mark.parametrize("one_statement", [False, True], ids=["transaction", "one-statement-append"])
+async def test_a_node_that_lost_its_lease_cannot_write_and_its_callers_reach_the_new_owner(
+    node, redis, one_statement
+):
     a = await node("a", lease_ttl_s=30.0)
     b = await node("b", lease_ttl_s=30.0)
     ident = uuid.uuid4()
@@ -182,7 +185,7 @@ async def test_a_node_that_lost_its_lease_cannot_write_and_its_callers_reach_the
     # a still believes it owns the actor: its write is refused by the journal's fence, it lets the
     # actor go, and the ask is routed to b.
     await redis.set(a.leases.alive_prefix + "a", "a")
-    answer = await a.ask(address, Add(by=100), 5)
+    answer = await a.ask(address, Add(by=100, one_statement=one_statement), 5)
     assert (answer.node, answer.total) == ("b", 111)
     assert a.live_count == 0
     async with a.deps.pool.acquire() as conn:
