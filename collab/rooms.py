@@ -196,6 +196,8 @@ class Feed:
                 self.wake()
 
     def on_frame(self, frame: bytes) -> None:
+        if self.rooms.own_origin in frame:
+            return  # an update of this node's clients, broadcast here already: no need to parse it
         event = json.loads(frame_text(frame))
         if event.get("type") == "snapshot":
             if self.synced:
@@ -228,6 +230,8 @@ class Rooms:
         self.feeds: dict[UUID, Feed] = {}
         self.hub = hub
         self.node_id = node_id
+        # How this node's origin reads in an event's JSON (compact, as `Event.model_dump_json` writes it).
+        self.own_origin = b'"origin":' + json.dumps(node_id).encode()
         self.ask_timeout_s = ask_timeout_s
         self.relay = (
             None
