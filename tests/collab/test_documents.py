@@ -390,3 +390,15 @@ async def test_an_editor_whose_session_ended_is_closed_with_4401_and_its_next_up
             await http.aclose()
     finally:
         server.stop()
+
+
+async def test_clients_opening_a_new_document_all_at_once_are_all_synced_and_all_see_the_first_edit(
+    server, as_user
+):
+    owner = await as_user("pujiang")
+    doc_id = await _document(owner)
+    clients = await asyncio.gather(*(YClient.connect(server.ws_url, doc_id, owner) for _ in range(40)))
+    await clients[7].edit(0, "同时打开")
+    for client in clients:
+        await client.wait_for(lambda c=client: c.content == "同时打开")
+    await asyncio.gather(*(client.close() for client in clients))
