@@ -43,6 +43,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from loadtest.children import STREAM_LIMIT, ChildProcess
+
 HOST = "127.0.0.1"
 PING = b'{"type":"ping"}'
 PONG = b'{"type":"pong"}'
@@ -50,7 +52,6 @@ ANSWER_HEARTBEATS = os.environ.get("TONGBAN_BENCH_PONG") == "1"
 SNAPSHOT_PREFIX = b'{"type":"snapshot"'
 SEQ_RE = re.compile(rb'"seq":(\d+)')
 BUCKET_MS = 0.1
-STREAM_LIMIT = 256 * 1024 * 1024  # one report line may carry many histogram buckets
 
 
 def raise_fd_limit() -> None:
@@ -473,58 +474,10 @@ def proc_kib(pid: int, key: str = "VmRSS") -> int:
     return -1
 
 
-class SubscriberProcess:
+class SubscriberProcess(ChildProcess):
     """One `python -m loadtest.wsclient` child, driven through its stdin/stdout."""
 
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-
-    @classmethod
-    async def start(cls, config: dict[str, Any]) -> SubscriberProcess:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "loadtest.wsclient",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=STREAM_LIMIT,
-        )  # fmt: skip
-        self = cls(proc)
-        await self._send(config)
-        ready = await self._answer(60)
-        assert ready.get("ready"), ready
-        return self
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    async def _send(self, obj: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps(obj) + "\n").encode())
-        await self.proc.stdin.drain()
-
-    async def _answer(self, timeout_s: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        async with asyncio.timeout(timeout_s):
-            line = await self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"subscriber process {self.proc.pid} exited ({self.proc.returncode})")
-        answer: dict[str, Any] = json.loads(line)
-        return answer
-
-    async def command(self, obj: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        await self._send(obj)
-        return await self._answer(timeout_s)
-
-    async def stop(self) -> None:
-        """Ends the child whatever state it is in (it was started by us; killed by its own pid)."""
-        if self.proc.returncode is None:
-            with contextlib.suppress(Exception):
-                if self.proc.stdin is not None:
-                    self.proc.stdin.close()
-            try:
-                async with asyncio.timeout(20):
-                    await self.proc.wait()
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
+    module = "loadtest.wsclient"
 
 
 def merge_hist(reports: Sequence[dict[str, Any]], key: str) -> Counter[int]:

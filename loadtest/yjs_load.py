@@ -62,9 +62,10 @@ from typing import Any
 
 from pycrdt import Doc, Text
 
+from loadtest.children import STREAM_LIMIT, ChildProcess
+
 HOST = "127.0.0.1"
 BUCKET_MS = 0.1
-STREAM_LIMIT = 256 * 1024 * 1024
 MARKER_RE = re.compile(rb"\[(\d+):(\d+):(\d+)\]")
 RECONNECT_DELAY_S = 0.2
 SYNC, AWARENESS = 0, 1
@@ -681,62 +682,11 @@ def main() -> None:
 # -- the coordinator's side ---------------------------------------------------------------------------
 
 
-class LoadProcess:
+class LoadProcess(ChildProcess):
     """One `python -m loadtest.yjs_load` child, driven through its stdin/stdout."""
 
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-
-    @classmethod
-    async def start(cls, config: dict[str, Any]) -> LoadProcess:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "loadtest.yjs_load",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=STREAM_LIMIT,
-        )  # fmt: skip
-        self = cls(proc)
-        try:
-            await self._send(config)
-            ready = await self._answer(60)
-        except BaseException:
-            await self.stop()
-            raise
-        assert ready.get("ready"), ready
-        return self
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    async def _send(self, obj: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps(obj) + "\n").encode())
-        await self.proc.stdin.drain()
-
-    async def _answer(self, timeout_s: float) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        async with asyncio.timeout(timeout_s):
-            line = await self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"load process {self.proc.pid} exited ({self.proc.returncode})")
-        answer: dict[str, Any] = json.loads(line)
-        return answer
-
-    async def command(self, obj: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        await self._send(obj)
-        return await self._answer(timeout_s)
-
-    async def stop(self) -> None:
-        """Ends the child whatever state it is in (started by us; killed by its own pid)."""
-        if self.proc.returncode is None:
-            with contextlib.suppress(Exception):
-                if self.proc.stdin is not None:
-                    self.proc.stdin.close()
-            try:
-                async with asyncio.timeout(15):
-                    await self.proc.wait()
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
+    module = "loadtest.yjs_load"
+    stop_timeout_s = 15.0
 
 
 if __name__ == "__main__":
