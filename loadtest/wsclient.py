@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loadtest.children import STREAM_LIMIT, ChildProcess
+from loadtest.wsframes import split_frames
 
 HOST = "127.0.0.1"
 PING = b'{"type":"ping"}'
@@ -172,27 +173,9 @@ class Protocol(asyncio.Protocol):
             self.open = True
             self.handshake.set_result(None)
             buf = buf[end + 4 :]
-        pos, n = 0, len(buf)
         target = self.target
-        while n - pos >= 2:
-            b0, b1 = buf[pos], buf[pos + 1]
-            length = b1 & 0x7F
-            head = 2
-            if length == 126:
-                if n - pos < 4:
-                    break
-                length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
-                head = 4
-            elif length == 127:
-                if n - pos < 10:
-                    break
-                length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-                head = 10
-            if n - pos < head + length:
-                break
-            payload = buf[pos + head : pos + head + length]
-            pos += head + length
-            opcode = b0 & 0x0F
+        frames, self.buf = split_frames(buf)
+        for opcode, payload in frames:
             if opcode == 0x1:
                 if payload == PING:
                     # The pages' live.js lets heartbeats be (it only notes their arrival): so does this
@@ -212,7 +195,6 @@ class Protocol(asyncio.Protocol):
                 return
             elif opcode == 0x9:
                 self.transport.write(_masked(0xA, payload, MASK))  # type: ignore[union-attr]
-        self.buf = buf[pos:] if pos < n else b""
 
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():

@@ -63,6 +63,7 @@ from typing import Any
 from pycrdt import Doc, Text
 
 from loadtest.children import STREAM_LIMIT, ChildProcess
+from loadtest.wsframes import split_frames
 
 HOST = "127.0.0.1"
 BUCKET_MS = 0.1
@@ -169,26 +170,8 @@ class WsConn(asyncio.Protocol):
             self.open = True
             buf = buf[end + 4 :]
             self.client.on_open(self)
-        pos, n = 0, len(buf)
-        while n - pos >= 2:
-            b0, b1 = buf[pos], buf[pos + 1]
-            length = b1 & 0x7F
-            head = 2
-            if length == 126:
-                if n - pos < 4:
-                    break
-                length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
-                head = 4
-            elif length == 127:
-                if n - pos < 10:
-                    break
-                length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-                head = 10
-            if n - pos < head + length:
-                break
-            payload = buf[pos + head : pos + head + length]
-            pos += head + length
-            opcode = b0 & 0x0F
+        frames, self.buf = split_frames(buf)
+        for opcode, payload in frames:
             if opcode == 0x2:
                 self.client.on_message(self, payload, now)
             elif opcode == 0x9:  # protocol ping: pong, as every websocket stack does
@@ -200,7 +183,6 @@ class WsConn(asyncio.Protocol):
                 self.transport.close()  # type: ignore[union-attr]
                 self.buf = b""
                 return
-        self.buf = buf[pos:] if pos < n else b""
 
 
 class YClient:
