@@ -19,6 +19,7 @@ from collab.rooms import Rooms
 from collab.schema import FormSchema
 from collab.socket import serve_document
 from collab.validation import validate
+from server.audit.service import AUDIT_KEY
 from server.collab import service
 from server.collab.access import EDIT, DocumentAccess, open_document
 from server.collab.models import (
@@ -60,7 +61,10 @@ async def new_document(request: Request, body: DocumentIn) -> DocumentOut:
     form(body.form)  # an unknown form is refused before anything is written
     async with runtime(request).pool.acquire() as conn:
         await access_project(conn, user, project_id, read_any=False)  # only the owner's own projects
-        return await service.create_document(conn, project_id, body.title, body.form, user.id)
+        audit_key = runtime(request).keys.key(AUDIT_KEY)
+        return await service.create_document(
+            conn, audit_key, project_id, body.title, body.form, user, client_ip(request)
+        )
 
 
 async def get_project_documents(request: Request) -> DocumentList:

@@ -10,8 +10,11 @@ from typing import Any
 from uuid import UUID
 
 from collab.catalogue import form
+from server.audit import service as audit
+from server.audit.models import AuditRecord
 from server.collab.models import DocumentOut, VersionOut
 from server.errors import NotFound
+from server.identity.models import CurrentUser
 
 INSERT_DOCUMENT = """
     INSERT INTO collab_document (id, project_id, title, form, form_version, created_by)
@@ -44,12 +47,18 @@ def _document(row: Any) -> DocumentOut:
 
 
 async def create_document(
-    conn: Any, project_id: UUID, title: str, form_id: str, created_by: UUID
+    conn: Any, audit_key: bytes, project_id: UUID, title: str, form_id: str, by: CurrentUser, ip: str | None
 ) -> DocumentOut:
+    """The document row and its audit entry, in one transaction."""
     schema = form(form_id)
-    row = await conn.fetchrow(
-        INSERT_DOCUMENT, uuid.uuid4(), project_id, title, schema.id, schema.version, created_by
-    )
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            INSERT_DOCUMENT, uuid.uuid4(), project_id, title, schema.id, schema.version, by.id
+        )
+        await audit.append(conn, audit_key, AuditRecord(
+            action="doc.create", actor_id=by.id, actor_login=by.login, org_id=by.org_id, ip=ip,
+            target=f"doc:{row['id']}", detail={"project_id": str(project_id), "title": title, "form": schema.id},
+        ))  # fmt: skip
     return _document(row)
 
 

@@ -148,6 +148,7 @@ async def test_a_named_version_is_listed_viewed_read_only_and_restored_as_an_edi
             "SELECT action, actor_login FROM audit_entry WHERE target = $1 ORDER BY seq", f"doc:{doc['id']}"
         )
     assert [(a["action"], a["actor_login"]) for a in actions] == [
+        ("doc.create", "pujiang"),
         ("doc.version_save", "pujiang"),
         ("doc.version_save", "pujiang"),
         ("doc.version_restore", "pujiang"),
