@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from redis.exceptions import RedisError
 from actors import journal, timers
 from actors.cluster import Cluster, NodeUnreachable
 from actors.events import Address, Event
+from actors.keeper import LeaseKeeper
 from actors.lease import Leases
 from actors.messages import (
     RUNTIME_MESSAGES,
@@ -55,6 +57,7 @@ logger = logging.getLogger(__name__)
 
 TELL_ATTEMPTS = 3
 MAX_HOPS = 4  # times one ask may be forwarded between nodes before it is refused
+STAMP_S = 0.25  # how often the loop shows the lease keeper it turns
 JOINED = "presence.joined"
 LEFT = "presence.left"
 
@@ -403,6 +406,14 @@ class ActorSystem:
         self.transient = transient
         self.node_id = self.config.node_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.leases = Leases(redis, prefix, self.node_id, int(self.config.lease_ttl_s * 1000))
+        self.keeper = LeaseKeeper(
+            redis,
+            self.leases.alive_prefix + self.node_id,
+            self.node_id,
+            self.config.lease_ttl_s,
+            self._on_lapse,
+        )
+        self._reregistering = False
         self.cluster = Cluster(redis, prefix, self.node_id)
         self.cluster.on_ask = self._answer_forwarded
         self.cluster.node_alive = self._node_alive
@@ -432,11 +443,14 @@ class ActorSystem:
     async def start(self) -> None:
         await self.leases.register(await self._fence_floor())
         await self.cluster.start()
+        self.keeper.start()
+        self._spawn(self._stamp(), "actors-stamp")
         self._spawn(self._heartbeat(), "actors-heartbeat")
         self._spawn(self._sweep(), "actors-passivate")
         self._spawn(self.timers.service.run(), "actors-timers")
 
     async def stop(self) -> None:
+        await asyncio.to_thread(self.keeper.stop)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -470,22 +484,39 @@ class ActorSystem:
                 return 0
         return floor
 
-    async def _heartbeat(self) -> None:
-        loop = asyncio.get_running_loop()
-        interval = self.config.lease_ttl_s / 3
-        last_ok = loop.time()
-        beats = 0
+    async def _stamp(self) -> None:
+        """The loop's sign of life for the lease keeper's thread (`actors.keeper`)."""
         while True:
-            await asyncio.sleep(interval)
+            self.keeper.stamp()
+            await asyncio.sleep(STAMP_S)
+
+    def _on_lapse(self) -> None:
+        """The keeper found this node's lease gone: others may own our actors now. Drop them all and
+        register again (once, however often the keeper reports it meanwhile)."""
+        if self._reregistering:
+            return
+        self._reregistering = True
+        logger.warning("actors.lease_lapsed", extra={"actors": len(self._cells)})
+        self._drop_all()
+        self._spawn(self._register_again(), "actors-register")
+
+    async def _register_again(self) -> None:
+        try:
+            await self.leases.register(await self._fence_floor())
+        except Exception as exc:  # Redis or PostgreSQL down: the keeper reports the lapse again
+            logger.warning("actors.register_failed", extra={"error": type(exc).__name__})
+        finally:
+            self._reregistering = False
+
+    async def _heartbeat(self) -> None:
+        """Once per lease TTL: reap the nodes whose lease expired; and if the keeper could not renew
+        ours for a whole TTL (Redis unreachable), assume it lapsed and drop our actors."""
+        while True:
+            await asyncio.sleep(self.config.lease_ttl_s)
             try:
-                if not await self.leases.renew():
-                    logger.warning("actors.lease_lapsed", extra={"actors": len(self._cells)})
+                if self._cells and time.monotonic() - self.keeper.last_ok > self.config.lease_ttl_s:
+                    logger.warning("actors.lease_unconfirmed", extra={"actors": len(self._cells)})
                     self._drop_all()
-                    await self.leases.register(await self._fence_floor())
-                last_ok = loop.time()
-                beats += 1
-                if beats % 3:
-                    continue  # other nodes' leases are checked every third beat (once per TTL)
                 dead = await self.leases.dead_nodes()
                 if dead:
                     logger.info("actors.nodes_down", extra={"nodes": dead})
@@ -498,8 +529,6 @@ class ActorSystem:
                 raise
             except Exception as exc:
                 logger.warning("actors.heartbeat_failed", extra={"error": type(exc).__name__})
-                if loop.time() - last_ok > self.config.lease_ttl_s:
-                    self._drop_all()  # our lease has lapsed: others may own our actors now
 
     def _drop_all(self) -> None:
         for cell in list(self._cells.values()):

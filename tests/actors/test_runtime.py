@@ -5,6 +5,7 @@ its own lease; tests/server/test_cluster.py kills real server processes)."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ import pytest
 from actors.cluster import RemoteError
 from actors.events import Address
 from actors.hub import Hub, Subscription, next_frames
+from actors.keeper import sync_client
 from actors.messages import GetView, Join, Leave, Member, Message, NodesDown, View
 from actors.runtime import ActorSystem, RuntimeConfig, UnknownActor
 from server.errors import Conflict, TongbanError
@@ -193,6 +195,41 @@ async def test_a_node_that_lost_its_lease_cannot_write_and_its_callers_reach_the
             "SELECT seq, payload FROM actor_event WHERE actor_id = $1 ORDER BY seq", ident
         )
     assert [(r["seq"], r["payload"]["by"]) for r in rows] == [(1, 1), (2, 10), (3, 100)]
+
+
+async def test_a_node_whose_loop_is_stuck_longer_than_its_lease_loses_it_and_registers_again_after(
+    node, redis
+):
+    a = await node("a", lease_ttl_s=1.0)
+    address = counter_address(uuid.uuid4())
+    await a.ask(address, Add(by=2), 5)
+    alive = a.leases.alive_prefix + "a"
+    blocking = sync_client(redis)
+    try:
+        time.sleep(2.0)  # noqa: ASYNC251 - the point: the node's event loop does not turn for 2 s
+        assert blocking.exists(alive) == 0  # the keeper's thread stopped renewing: the lease lapsed
+    finally:
+        blocking.close()
+    await wait_for(lambda: _async(a.live_count == 0))  # the keeper saw it: actors dropped …
+    await wait_for(lambda: _exists(redis, alive))  # … and the node registered again
+    assert (await a.ask(address, Add(by=1), 5)).total == 3  # back from the journal
+
+
+async def _exists(redis, key: str) -> bool:
+    return bool(await redis.exists(key))
+
+
+async def test_a_busy_node_keeps_its_lease_while_its_loop_turns(node, redis):
+    a = await node("a", lease_ttl_s=1.0)
+    address = counter_address(uuid.uuid4())
+    await a.ask(address, Add(by=2), 5)
+    deadline = asyncio.get_running_loop().time() + 3.0
+    while asyncio.get_running_loop().time() < deadline:  # 3 s of 0.2 s stalls with a turn in between
+        time.sleep(0.2)  # noqa: ASYNC251 - a saturated loop: every turn takes long
+        await asyncio.sleep(0)
+    assert await redis.exists(a.leases.alive_prefix + "a") == 1
+    assert a.live_count == 1  # nothing dropped
+    assert (await a.ask(address, Add(by=1), 5)).total == 3
 
 
 async def test_the_actors_of_a_dead_node_are_taken_over_within_the_lease_time(node):
