@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Messages one editing client may send at once before it is closed (4429).",
     )
+    collab_max_versions: int = Field(
+        default=200,
+        ge=1,
+        description="Named versions one collaborative document may keep (each holds the whole state).",
+    )
     collab_recheck_s: float = Field(
         default=30.0,
         gt=0,

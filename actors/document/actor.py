@@ -49,7 +49,7 @@ from collab.schema import FormSchema
 from collab.validation import validate
 from server.audit import service as audit
 from server.audit.models import AuditRecord
-from server.errors import BadRequest, InvalidInput, NotFound, PayloadTooLarge
+from server.errors import BadRequest, Conflict, InvalidInput, NotFound, PayloadTooLarge
 from server.security.sm3 import sm3_hex
 
 logger = logging.getLogger(__name__)
@@ -60,10 +60,12 @@ INSERT_VERSION = """
     INSERT INTO collab_version (id, doc_id, seq, name, submitted, state, sm3, created_by)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at"""
 VERSION_STATE = "SELECT state FROM collab_version WHERE id = $1 AND doc_id = $2"
+COUNT_VERSIONS = "SELECT count(*) FROM collab_version WHERE doc_id = $1"
 EMPTY_UPDATE = b"\x00\x00"  # a Yjs update with no structs and no deletions
 EMPTY_STATE = b"\x00"  # the state vector of an empty document
 DEFAULT_MAX_UPDATE_BYTES = 65_536
 DEFAULT_MAX_DOC_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_VERSIONS = 200
 
 
 def doc_address(doc_id: Any) -> Address:
@@ -153,6 +155,10 @@ class DocumentActor(Actor):
         raise TypeError(f"document actor cannot handle {type(message).__name__}")
 
     async def _save_version(self, message: SaveVersion) -> VersionSaved:
+        limit = getattr(getattr(self.deps, "settings", None), "collab_max_versions", DEFAULT_MAX_VERSIONS)
+        async with self.deps.pool.acquire() as conn:
+            if await conn.fetchval(COUNT_VERSIONS, self.address.id) >= limit:
+                raise Conflict(f"每个文档最多保存 {limit} 个版本")
         content = content_of(self.doc, _schema(message))
         if message.submit:
             errors = validate(_schema(message), content)

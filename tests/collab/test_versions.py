@@ -15,6 +15,8 @@ from collab.catalogue import form
 from collab.content import content_of
 from tests.collab.yclient import YClient
 from tests.conftest import unique_code
+from tests.support.clients import login
+from tests.support.processes import start_server
 
 BIM = form("bim_building")
 
@@ -236,3 +238,22 @@ async def test_bad_form_and_version_requests_get_clear_errors_and_change_nothing
     forms = (await owner.get("/api/v1/forms")).json()["items"]
     assert {f["id"] for f in forms} >= {"bim_building", "rich_text"}
     assert error_of(await owner.get("/api/v1/forms/nope")) == (404, "unknown_form")
+
+
+async def test_a_document_keeps_at_most_the_configured_number_of_versions(env, tmp_path):
+    server = start_server({**env, "TONGBAN_COLLAB_MAX_VERSIONS": "2"}, tmp_path / "server.log")
+    try:
+        owner = await login(server.url, "pujiang")
+        doc = await _form_document(owner)
+        base = f"/api/v1/documents/{doc['id']}"
+        for name in ("第一版", "第二版"):
+            assert (await owner.post(f"{base}/versions", json={"name": name})).status_code == 201
+        refused = await owner.post(f"{base}/versions", json={"name": "第三版"})
+        assert error_of(refused) == (409, "conflict")
+        assert [v["name"] for v in (await owner.get(f"{base}/versions")).json()["items"]] == [
+            "第二版",
+            "第一版",
+        ]
+        await owner.aclose()
+    finally:
+        server.stop()
