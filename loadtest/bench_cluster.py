@@ -45,8 +45,9 @@ from redis.asyncio import Redis
 from loadtest.bench_skeleton import create_project, describe_machine, expect, percentile_ms, print_rows
 from loadtest.bench_ws_burst import REVIEWER, journal
 from loadtest.bench_ws_fanout import APPROVAL, DEPT
+from loadtest.children import raise_fd_limit
 from loadtest.stack import LOGIN, Stack, running_stack
-from loadtest.wsclient import SubscriberProcess, hist_summary, merge_hist, raise_fd_limit
+from loadtest.wsclient import SubscriberProcess, hist_summary, merge_hist
 from tests.support.clients import cookie_header
 from tests.support.processes import ServerChild
 

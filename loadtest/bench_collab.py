@@ -69,8 +69,9 @@ from typing import Any
 import httpx
 
 from loadtest.bench_skeleton import create_project, describe_machine, expect
+from loadtest.children import raise_fd_limit
 from loadtest.stack import LOGIN, Stack, running_stack
-from loadtest.wsclient import hist_percentile_ms, proc_cpu_s, proc_kib, raise_fd_limit
+from loadtest.wsclient import hist_percentile_ms, proc_cpu_s, proc_kib
 from loadtest.yjs_load import LoadProcess
 from server import db
 from server.config import Settings

@@ -45,6 +45,7 @@ from loadtest.bench_skeleton import (
     print_rows,
 )
 from loadtest.bench_ws_fanout import APPROVAL, DEPT
+from loadtest.children import raise_fd_limit
 from loadtest.stack import LOGIN, Stack, running_stack
 from loadtest.wsclient import (
     SubscriberProcess,
@@ -52,7 +53,6 @@ from loadtest.wsclient import (
     merge_hist,
     proc_cpu_s,
     proc_kib,
-    raise_fd_limit,
 )
 from server import db
 from tests.support.clients import cookie_header

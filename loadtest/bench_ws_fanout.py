@@ -42,6 +42,7 @@ from loadtest.bench_skeleton import (
     percentile_ms,
     print_rows,
 )
+from loadtest.children import raise_fd_limit
 from loadtest.stack import LOGIN, Stack, running_stack
 from loadtest.wsclient import (
     SubscriberProcess,
@@ -49,7 +50,6 @@ from loadtest.wsclient import (
     merge_hist,
     proc_cpu_s,
     proc_kib,
-    raise_fd_limit,
 )
 from server import db
 from server.seed import stable_id

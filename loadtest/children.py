@@ -1,6 +1,8 @@
 """Load-generator child processes driven by a benchmark's coordinator: one JSON object a line on
 stdin (commands), one a line on stdout (answers). The first line is the child's configuration, its
-first answer `{"ready": true}`. Must not: leave a child running (`stop` ends it by its own pid).
+first answer `{"ready": true}`. The coordinator's side is `ChildProcess`; the child's side reads its
+commands with `open_commands`, answers with `say` and runs under `run_child`.
+Must not: leave a child running (`stop` ends it by its own pid).
 """
 
 from __future__ import annotations
@@ -8,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import resource
+import signal
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Self
 
 STREAM_LIMIT = 256 * 1024 * 1024  # one answer line may carry many histogram buckets
@@ -73,3 +78,41 @@ class ChildProcess:
             except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()
+
+
+# -- the child's side ---------------------------------------------------------------------------------
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+async def open_commands() -> asyncio.StreamReader:
+    """The coordinator's commands, a JSON line each, on stdin."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=STREAM_LIMIT)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    return reader
+
+
+def say(obj: dict[str, Any]) -> None:
+    """One answer to the coordinator."""
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def run_child(serve: Callable[[], Awaitable[None]]) -> None:
+    """Run a child's command loop on uvloop (when installed) with every file descriptor it may open;
+    SIGTERM ends it, and so does the end of its deadline (`TimeoutError`)."""
+    raise_fd_limit()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        import uvloop
+
+        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    except ImportError:
+        runner = asyncio.Runner()
+    with runner, contextlib.suppress(TimeoutError):
+        runner.run(serve())  # type: ignore[arg-type]

@@ -32,10 +32,7 @@ import json
 import math
 import os
 import re
-import resource
-import signal
 import struct
-import sys
 import time
 from array import array
 from collections import Counter
@@ -43,7 +40,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from loadtest.children import STREAM_LIMIT, ChildProcess
+from loadtest.children import ChildProcess, open_commands, run_child, say
 from loadtest.wsframes import split_frames
 
 HOST = "127.0.0.1"
@@ -53,12 +50,6 @@ ANSWER_HEARTBEATS = os.environ.get("TONGBAN_BENCH_PONG") == "1"
 SNAPSHOT_PREFIX = b'{"type":"snapshot"'
 SEQ_RE = re.compile(rb'"seq":(\d+)')
 BUCKET_MS = 0.1
-
-
-def raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _masked(opcode: int, payload: bytes, key: bytes) -> bytes:
@@ -390,14 +381,7 @@ def cpu_self() -> float:
 
 
 async def serve_commands() -> None:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=STREAM_LIMIT)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-
-    def say(obj: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
-
+    reader = await open_commands()
     line = await reader.readline()
     if not line:
         return
@@ -424,16 +408,7 @@ async def serve_commands() -> None:
 
 
 def main() -> None:
-    raise_fd_limit()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        import uvloop
-
-        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
-    except ImportError:
-        runner = asyncio.Runner()
-    with runner, contextlib.suppress(TimeoutError):
-        runner.run(serve_commands())
+    run_child(serve_commands)
 
 
 # -- the coordinator's side ---------------------------------------------------------------------------

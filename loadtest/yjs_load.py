@@ -46,23 +46,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import json
 import os
 import random
 import re
-import signal
 import socket
 import struct
-import sys
 import time
 from collections import Counter
 from typing import Any
 
 from pycrdt import Doc, Text
 
-from loadtest.children import STREAM_LIMIT, ChildProcess
+from loadtest.children import ChildProcess, open_commands, run_child, say
 from loadtest.wsframes import split_frames
 
 HOST = "127.0.0.1"
@@ -603,14 +600,7 @@ def cpu_self() -> float:
 
 
 async def serve_commands() -> None:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=STREAM_LIMIT)
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-
-    def say(obj: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
-
+    reader = await open_commands()
     line = await reader.readline()
     if not line:
         return
@@ -647,18 +637,7 @@ async def serve_commands() -> None:
 
 
 def main() -> None:
-    from loadtest.wsclient import raise_fd_limit
-
-    raise_fd_limit()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        import uvloop
-
-        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
-    except ImportError:
-        runner = asyncio.Runner()
-    with runner, contextlib.suppress(TimeoutError):
-        runner.run(serve_commands())
+    run_child(serve_commands)
 
 
 # -- the coordinator's side ---------------------------------------------------------------------------
