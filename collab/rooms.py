@@ -320,6 +320,3 @@ class Rooms:
             if known is None or entry.clock >= known.clock:
                 found[entry.client_id] = entry
         return list(found.values())
-
-    def count(self, doc_id: UUID) -> int:
-        return len(self.rooms.get(doc_id, ()))

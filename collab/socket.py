@@ -16,7 +16,9 @@ Close codes (4000 + HTTP status, as `server.live`):
 
     4400 malformed frame (bad framing, unknown type, an update that does not decode) or a text frame
     4401 the session ended or the user lost access since connecting (checked every `collab_recheck_s`)
-    4404 unknown document or not visible (at connect) · 4409 the client does not read its frames
+    4404 unknown document or not visible (at connect)
+    4409 the client does not read its frames (its queue is full); one whose socket stays unwritable for
+         `ws_stall_s` is dropped without a close frame, which could not reach it
     4413 an update or awareness message over `collab_max_update_bytes`, or the document would exceed
          `collab_max_doc_bytes`
     4429 more messages than `collab_client_rate` / `collab_client_burst` allow (reconnect and resync)
@@ -24,7 +26,8 @@ Close codes (4000 + HTTP status, as `server.live`):
     1009 a frame over `ws_max_frame_bytes`
 
 A refused update leaves the document untouched and closes only that connection.
-Must not: check permissions beyond the `can_edit` it was given (the route did), or apply updates itself.
+Must not: decide permissions itself (the route gives `can_edit` and the `recheck` of them), or apply
+updates itself.
 """
 
 from __future__ import annotations
