@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loadtest.children import ChildProcess, open_commands, run_child, say
-from loadtest.wsframes import split_frames
+from loadtest.wsframes import split_frames, split_handshake, switched
 
 HOST = "127.0.0.1"
 PING = b'{"type":"ping"}'
@@ -152,18 +152,16 @@ class Protocol(asyncio.Protocol):
         now = time.time()
         buf = self.buf + data if self.buf else data
         if not self.open:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
+            status, buf = split_handshake(buf)
+            if status is None:
                 self.buf = buf
                 return
-            status = buf[: buf.find(b"\r\n")]
-            if b" 101 " not in status + b" ":
+            if not switched(status):
                 self.handshake.set_exception(ConnectionError(status.decode(errors="replace")))
                 self.transport.close()  # type: ignore[union-attr]
                 return
             self.open = True
             self.handshake.set_result(None)
-            buf = buf[end + 4 :]
         target = self.target
         frames, self.buf = split_frames(buf)
         for opcode, payload in frames:

@@ -1,6 +1,7 @@
-"""The load generators' websocket frame reader: server frames (unmasked, RFC 6455 §5.2) split out of
-what a socket delivered, the unparsed tail kept for the next read. Must not: copy more than each
-frame's payload (this runs for every frame of tens of thousands of sockets)."""
+"""The load generators' websocket reader: the server's handshake answer, then server frames
+(unmasked, RFC 6455 §5.2) split out of what a socket delivered, the unparsed tail kept for the next
+read. Must not: copy more than each frame's payload (this runs for every frame of tens of thousands
+of sockets)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,17 @@ def split_frames(buf: bytes) -> tuple[list[tuple[int, bytes]], bytes]:
         frames.append((b0 & 0x0F, buf[pos + head : pos + head + length]))
         pos += head + length
     return frames, (buf[pos:] if pos < n else b"")
+
+
+def split_handshake(buf: bytes) -> tuple[bytes | None, bytes]:
+    """(the answer's status line, what follows the answer) once the whole HTTP answer is in `buf`;
+    (None, buf) while it is not."""
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return None, buf
+    return buf[: buf.find(b"\r\n")], buf[end + 4 :]
+
+
+def switched(status: bytes) -> bool:
+    """Whether the status line says 101 Switching Protocols."""
+    return b" 101 " in status + b" "

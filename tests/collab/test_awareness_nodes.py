@@ -11,20 +11,13 @@ from pathlib import Path
 from pycrdt import write_var_uint
 
 from collab.protocol import parse
-from tests.collab.yclient import YClient
-from tests.conftest import unique_code
+from tests.collab.yclient import YClient, new_document
 from tests.support.clients import login
 from tests.support.processes import start_server
 
 
 async def _document(client) -> str:
-    project = await client.post("/api/v1/projects", json={"code": unique_code(), "name": "协同感知测试项目"})
-    assert project.status_code == 201, project.text
-    created = await client.post(
-        f"/api/v1/projects/{project.json()['id']}/documents", json={"title": "感知测试文档"}
-    )
-    assert created.status_code == 201, created.text
-    return str(created.json()["id"])
+    return str((await new_document(client, "感知测试文档"))["id"])
 
 
 def _update(client_id: int, clock: int, name: str) -> bytes:

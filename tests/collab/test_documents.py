@@ -16,20 +16,14 @@ from pycrdt import Doc, Text, write_var_uint
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.collab.yclient import YClient
+from tests.collab.yclient import YClient, new_document
 from tests.conftest import unique_code
 from tests.support.clients import cookie_header, login, open_ws
 from tests.support.processes import start_server
 
 
 async def _document(client, title: str = "协同测试文档") -> str:
-    project = await client.post("/api/v1/projects", json={"code": unique_code(), "name": "协同文档测试项目"})
-    assert project.status_code == 201, project.text
-    created = await client.post(f"/api/v1/projects/{project.json()['id']}/documents", json={"title": title})
-    assert created.status_code == 201, created.text
-    body = created.json()
-    assert body["ws_path"] == f"/ws/docs/{body['id']}"
-    return str(body["id"])
+    return str((await new_document(client, title))["id"])
 
 
 async def _drain(ws) -> None:

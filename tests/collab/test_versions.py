@@ -13,8 +13,7 @@ from pycrdt import Array, Doc, Map, XmlElement, XmlFragment, XmlText
 
 from collab.catalogue import form
 from collab.content import content_of
-from tests.collab.yclient import YClient
-from tests.conftest import unique_code
+from tests.collab.yclient import YClient, new_document
 from tests.support.clients import login
 from tests.support.processes import start_server
 
@@ -22,13 +21,7 @@ BIM = form("bim_building")
 
 
 async def _form_document(client, form_id: str = "bim_building") -> dict[str, Any]:
-    project = await client.post("/api/v1/projects", json={"code": unique_code(), "name": "填报表单测试项目"})
-    assert project.status_code == 201, project.text
-    created = await client.post(
-        f"/api/v1/projects/{project.json()['id']}/documents", json={"title": "建筑信息填报", "form": form_id}
-    )
-    assert created.status_code == 201, created.text
-    return created.json()
+    return await new_document(client, "建筑信息填报", form_id)
 
 
 def fill_project(doc: Doc[Any]) -> None:

@@ -22,9 +22,25 @@ from pycrdt import (
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from tests.conftest import unique_code
 from tests.support.clients import open_ws
 
 TIMEOUT_S = 10.0
+
+
+async def new_document(
+    client: httpx.AsyncClient, title: str = "协同测试文档", form: str | None = None
+) -> dict[str, Any]:
+    """A new project of the client's organisation with one collaborative document (of `form`, else
+    the default); the document as the API answered it."""
+    project = await client.post("/api/v1/projects", json={"code": unique_code(), "name": "协同文档测试项目"})
+    assert project.status_code == 201, project.text
+    body: dict[str, Any] = {"title": title} if form is None else {"title": title, "form": form}
+    created = await client.post(f"/api/v1/projects/{project.json()['id']}/documents", json=body)
+    assert created.status_code == 201, created.text
+    document: dict[str, Any] = created.json()
+    assert document["ws_path"] == f"/ws/docs/{document['id']}"
+    return document
 
 
 class YClient:

@@ -1,27 +1,5 @@
-// JSON requests with the platform's error format and the page's CSRF token (as static/common.js).
-const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content ?? "";
-
-export async function requestJson(method, url, body) {
-  const headers = { "x-csrf-token": csrfToken() };
-  const init = { method, headers, credentials: "same-origin" };
-  if (method !== "GET") {
-    headers["content-type"] = "application/json";
-    init.body = JSON.stringify(body ?? {});
-  }
-  let response;
-  try {
-    response = await fetch(url, init);
-  } catch {
-    return { ok: false, status: 0, error: { code: "network", message: "网络连接失败，请检查网络后重试" } };
-  }
-  const data = await response.json().catch(() => null);
-  if (response.ok) return { ok: true, status: response.status, body: data };
-  const error = data?.error ?? { code: "http_error", message: `请求失败（${response.status}）` };
-  return { ok: false, status: response.status, error };
-}
-
-export const getJson = (url) => requestJson("GET", url);
-export const postJson = (url, body) => requestJson("POST", url, body);
+// JSON requests and status boxes: the pages' shared helpers, loaded by the layout (not bundled).
+export { getJson, postJson, say } from "/static/common.js";
 
 // A DOM element: h("button", { type: "button", class: "secondary" }, "保存").
 export function h(tag, attrs = {}, ...children) {
@@ -37,11 +15,6 @@ export function h(tag, attrs = {}, ...children) {
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
-}
-
-export function say(box, text) {
-  box.textContent = text ?? "";
-  box.hidden = !text;
 }
 
 export function localTime(iso) {
