@@ -32,9 +32,13 @@ from actors.inbox import InboxConsumer
 from actors.kinds import ACTOR_KINDS, INBOX_MESSAGES
 from actors.runtime import ActorSystem, RuntimeConfig
 from server import db
+from server.audit.service import AUDIT_KEY
 from server.config import Settings, get_settings
 from server.connections import redacted, resolve_urls
 from server.errors import DatabaseUnavailable, RedisUnavailable, TongbanError
+from server.files.locks import UploadLocks
+from server.files.storage import LocalStorage
+from server.files.uploads import Uploads
 from server.identity.context import open_identity
 from server.keystore import KeyRing
 from server.live import Live
@@ -67,6 +71,8 @@ def route_table() -> RouteTable:
     from server.audit.routes import ROUTES as audit
     from server.bids.routes import ROUTES as bids
     from server.collab.routes import ROUTES as collab
+    from server.files.routes import ROUTES as files
+    from server.files.tus import ROUTES as tus
     from server.health import ROUTES as health
     from server.identity.admin_routes import ROUTES as identity_admin
     from server.identity.org_routes import ROUTES as identity_orgs
@@ -85,6 +91,8 @@ def route_table() -> RouteTable:
         projects,
         bids,
         collab,
+        files,
+        tus,
         audit,
         pages,
     ):
@@ -149,7 +157,12 @@ async def open_runtime(settings: Settings) -> Runtime:
     hub = Hub(actors)
     live = Live(hub, settings)
     live.start()
-    return Runtime(settings, pool, redis, arq, actors, urls.database, urls.redis, keys, parts, hub, live)
+    files = LocalStorage(settings.files_path)
+    locks = UploadLocks(redis, settings.redis_prefix, actors.node_id, actors.leases.alive_prefix)
+    uploads = Uploads(pool, files, locks, settings, keys.key(AUDIT_KEY))
+    return Runtime(
+        settings, pool, redis, arq, actors, urls.database, urls.redis, keys, parts, hub, live, files, uploads
+    )
 
 
 def tune_gc() -> None:

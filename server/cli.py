@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from server.config import Settings, get_settings
@@ -130,8 +131,18 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import close_runtime, open_runtime
-    from server.seed import PROJECTS, demo_password, seed_accounts, seed_bids, seed_projects, stable_id
+    from server.audit.service import AUDIT_KEY
+    from server.seed import (
+        PROJECTS,
+        USERS,
+        demo_password,
+        seed_accounts,
+        seed_bids,
+        seed_projects,
+        stable_id,
+    )
     from server.seed_documents import seed_documents
+    from server.seed_drawings import seed_drawings
 
     urls = _resolved(settings)
     if isinstance(urls, int):
@@ -153,6 +164,12 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
                 stable_id("user", login),
                 settings.ask_timeout_s,
             )
+            owner = next(u for u in USERS if u.login == login)
+            uploader = SimpleNamespace(id=stable_id("user", login), login=login)
+            await seed_drawings(
+                rt.pool, rt.files, rt.keys.key(AUDIT_KEY), stable_id("project", code), uploader,
+                stable_id("org", owner.org_code),
+            )  # fmt: skip
             return added
         finally:
             await close_runtime(rt)

@@ -72,6 +72,20 @@ class UnsupportedMediaType(TongbanError):
     status, code, message = 415, "unsupported_media_type", "请求体须为 application/json"
 
 
+class Gone(TongbanError):
+    status, code, message = 410, "gone", "该记录已过期"
+
+
+class Locked(TongbanError):
+    status, code, message = 423, "locked", "该上传正在由另一个请求写入，请稍后重试"
+
+
+class ChecksumMismatch(TongbanError):
+    """tus checksum extension: the chunk's bytes do not match its Upload-Checksum (status 460)."""
+
+    status, code, message = 460, "checksum_mismatch", "数据块校验值不符，该数据块未保存"
+
+
 class Unavailable(TongbanError):
     status, code, message = 503, "unavailable", "服务暂时不可用，请稍后重试"
 

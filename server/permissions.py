@@ -41,12 +41,16 @@ ROLE_LABELS: Final[dict[str, str]] = {
 
 # project.read: the projects of one's own organisation; project.read_any: every project.
 ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
-    "applicant": frozenset({"project.create", "project.read", "approval.dispatch", "doc.edit"}),
-    "agent": frozenset({"project.create", "project.read", "approval.dispatch", "doc.edit"}),
-    "reviewer": frozenset({"project.read", "project.read_any", "task.update"}),
-    "approver": frozenset({"project.read", "project.read_any", "task.update"}),
-    "issuer": frozenset({"project.read", "project.read_any", "task.update"}),
-    "designer": frozenset({"project.read", "doc.edit"}),
+    "applicant": frozenset(
+        {"project.create", "project.read", "approval.dispatch", "doc.edit", "drawing.read", "drawing.upload"}
+    ),
+    "agent": frozenset(
+        {"project.create", "project.read", "approval.dispatch", "doc.edit", "drawing.read", "drawing.upload"}
+    ),
+    "reviewer": frozenset({"project.read", "project.read_any", "task.update", "drawing.read"}),
+    "approver": frozenset({"project.read", "project.read_any", "task.update", "drawing.read"}),
+    "issuer": frozenset({"project.read", "project.read_any", "task.update", "drawing.read"}),
+    "designer": frozenset({"project.read", "doc.edit", "drawing.read", "drawing.upload"}),
     "bid_expert": frozenset({"bid.read"}),
     "bid_admin": frozenset({"bid.read", "bid.manage"}),
     # 三权分立 (等保): the system administrator manages accounts and grants but does not read the audit
@@ -62,6 +66,8 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "bid.read",
             "bid.manage",
             "doc.edit",
+            "drawing.read",
+            "drawing.read_any",
         }
     ),
     "auditor": frozenset({"project.read", "project.read_any", "audit.read"}),
@@ -79,6 +85,9 @@ PERMISSION_LABELS: Final[dict[str, str]] = {
     "user.manage": "管理用户账号",
     "permission.manage": "管理角色权限",
     "doc.edit": "编辑本单位项目的协同文档",
+    "drawing.read": "查看本单位或本部门审查项目的图纸",
+    "drawing.read_any": "查看全部项目的图纸",
+    "drawing.upload": "上传本单位项目的图纸",
 }
 
 PERMISSIONS: Final[frozenset[str]] = frozenset(PERMISSION_LABELS) | {PUBLIC, AUTHENTICATED}

@@ -45,6 +45,7 @@ from server.web.templating import error_page
 
 ApiHandler = Callable[..., Awaitable[BaseModel]]
 PageHandler = Callable[[Request], Awaitable[Response]]
+RawHandler = Callable[[Request], Awaitable[Response]]
 # A websocket handler checks the request (raising a TongbanError refuses the socket with 4000 + status)
 # and returns the coroutine that serves it: its own frame, with the user and whatever it looked up, is
 # gone while the socket lives.
@@ -85,6 +86,24 @@ class PageRoute:
 
 
 @dataclass(frozen=True)
+class RawRoute:
+    """A route whose handler reads the request and builds the response itself: file transfers (tus
+    uploads, downloads, zip packages). The permission, session and CSRF checks are an API route's;
+    errors answer the JSON error shape, with `error_headers` added (tus clients need Tus-Resumable)."""
+
+    method: str
+    path: str
+    handler: RawHandler
+    permission: str
+    summary: str = ""
+    error_headers: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.permission not in PERMISSIONS:
+            raise ValueError(f"route {self.method} {self.path} names unknown permission {self.permission!r}")
+
+
+@dataclass(frozen=True)
 class WsRoute:
     path: str
     handler: WsHandler
@@ -96,11 +115,13 @@ class RouteTable:
     api: list[ApiRoute] = field(default_factory=list)
     pages: list[PageRoute] = field(default_factory=list)
     sockets: list[WsRoute] = field(default_factory=list)
+    raw: list[RawRoute] = field(default_factory=list)
 
     def extend(self, other: RouteTable) -> None:
         self.api += other.api
         self.pages += other.pages
         self.sockets += other.sockets
+        self.raw += other.raw
 
 
 async def current_session(conn: HTTPConnection) -> Session | None:
@@ -258,6 +279,23 @@ def _api_endpoint(route: ApiRoute) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+def _raw_endpoint(route: RawRoute) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            await authorize(request, route.permission)
+            response = await route.handler(request)
+        except TongbanError as exc:
+            response = JSONResponse(
+                {"error": {"code": exc.code, "message": exc.detail, **exc.data}}, status_code=exc.status
+            )
+            response.headers.update(dict(route.error_headers))
+        apply_session_cookie(request, response)
+        return response
+
+    endpoint.__name__ = route.handler.__name__
+    return endpoint
+
+
 def _page_endpoint(route: PageRoute) -> Callable[[Request], Awaitable[Response]]:
     """Pages answer a person: no login → the login page; any other error → a Chinese HTML page."""
 
@@ -315,6 +353,8 @@ def to_starlette(table: RouteTable) -> list[BaseRoute]:
         routes.append(Route(api.path, _api_endpoint(api), methods=[api.method]))
     for page in table.pages:
         routes.append(Route(page.path, _page_endpoint(page), methods=["GET"], name=page.name))
+    for raw in table.raw:
+        routes.append(Route(raw.path, _raw_endpoint(raw), methods=[raw.method]))
     for ws in table.sockets:
         routes.append(WebSocketRoute(ws.path, _WsEndpoint(ws)))
     return routes

@@ -1,5 +1,5 @@
 """What a running server process holds open: settings, PostgreSQL pool, Redis, arq, the actor system,
-its subscription hub and live websocket connections.
+its subscription hub, live websocket connections and the file storage.
 
 Opened and closed only by the lifespan in `server.app`; routes reach it with `runtime(request)`.
 Must not: open anything itself.
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from actors.runtime import ActorSystem
     from clients.sms.client import DevSmsProvider
     from server.config import Settings
+    from server.files.storage import Storage
+    from server.files.uploads import Uploads
     from server.identity.acl import PermissionCache
     from server.identity.context import IdentityParts
     from server.identity.service import Identity
@@ -41,6 +43,8 @@ class Runtime:
     identity_parts: IdentityParts
     hub: Hub
     live: Live
+    files: Storage
+    uploads: Uploads
 
     @property
     def identity(self) -> Identity:

@@ -9,11 +9,13 @@ import logging
 from typing import Any, ClassVar
 
 from arq.connections import RedisSettings
+from arq.cron import CronJob, cron
 from arq.worker import Function, func
 
 from server import db
 from server.app import arq_settings, redis_client
 from server.config import Settings
+from server.files.jobs import sweep_expired_uploads
 from server.projects.jobs import open_project_archive
 
 logger = logging.getLogger(__name__)
@@ -21,7 +23,11 @@ logger = logging.getLogger(__name__)
 # arq's default 0.5 s poll added ~250 ms (p50) between a job's enqueue and its start (loadtest/RESULTS.md).
 WORKER_POLL_S = 0.05
 
-FUNCTIONS: list[Function] = [func(open_project_archive, timeout=60, max_tries=5)]
+FUNCTIONS: list[Function] = [
+    func(open_project_archive, timeout=60, max_tries=5),
+    func(sweep_expired_uploads, timeout=600, max_tries=3),
+]
+CRON_JOBS: list[CronJob] = [cron(sweep_expired_uploads, minute=set(range(0, 60, 5)), timeout=600, unique=True)]
 
 
 def worker_settings(settings: Settings, database_url: str, redis_url: str) -> type:
@@ -48,6 +54,7 @@ def worker_settings(settings: Settings, database_url: str, redis_url: str) -> ty
 
     class WorkerSettings:
         functions: ClassVar[list[Function]] = FUNCTIONS
+        cron_jobs: ClassVar[list[CronJob]] = CRON_JOBS
         queue_name = settings.arq_queue
         redis_settings: RedisSettings = arq_settings(redis_url, settings)
         on_startup = staticmethod(startup)

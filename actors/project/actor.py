@@ -55,6 +55,8 @@ LOOKAHEAD_DAYS = 60  # a deadline change is searched this far ahead (long holida
 INSERT_PROJECT = """
     INSERT INTO project (id, code, name, owner_org_id, created_by)
     VALUES ($1, $2, $3, $4, $5)"""
+# Who reviews the project decides who may read its drawings (server/files/access.py).
+ADD_REVIEWER = "INSERT INTO project_reviewer (project_id, dept_org_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
 
 
 def project_address(project_id: Any) -> Address:
@@ -209,6 +211,7 @@ class ProjectActor(Actor):
         ]  # fmt: skip
         async with self.transaction() as tx:
             await tx.append(APPROVAL_STARTED, {"tasks": [t.model_dump(mode="json") for t in tasks]})
+            await tx.conn.executemany(ADD_REVIEWER, [(self.address.id, t.dept_org_id) for t in tasks])
             for task in tasks:
                 await self._schedule_deadline(tx, task, today, immediately=True)
             record = AuditRecord(

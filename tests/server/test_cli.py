@@ -65,6 +65,12 @@ def test_run_starts_server_and_worker_prints_the_url_and_logins_and_ctrl_c_stops
             assert [d["form"] for d in documents] == ["bim_building"]  # with a demo filling form
             report = client.get(f"/api/v1/documents/{documents[0]['id']}/validation").json()
             assert [e["path"] for e in report["errors"]] == ["loads[2].live_load"]  # left for the visitor
+            drawings = client.get(f"/api/v1/projects/{project_id}/drawings", params={"q": "建施"}).json()
+            assert drawings["total"] > 10  # a demo catalogue of several search pages
+            with_file = next(d for d in drawings["items"] if d["latest_version"] >= 1)
+            pdf = client.get(f"/api/v1/drawings/{with_file['id']}/versions/1/file")
+            assert pdf.content.startswith(b"%PDF-1.7")
+            assert pdf.content.rstrip().endswith(b"%%EOF")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
         with httpx.Client(timeout=2) as client:
