@@ -141,10 +141,13 @@ class Settings(BaseSettings):
     log_json: bool = Field(default=True, description="Log one JSON object per line (false: plain text).")
     worker_concurrency: int = Field(default=10, description="Jobs one arq worker runs at once.")
     files_dir: Path | None = Field(
-        default=None, description="Uploaded files (parts and the SM3-addressed store). Unset: `var_dir/files`."
+        default=None,
+        description="Uploaded files (parts and the SM3-addressed store). Unset: `var_dir/files`.",
     )
     files_max_bytes: int = Field(
-        default=20 * 1024**3, ge=1, description="Largest single upload (Tus-Max-Size); bigger is refused with 413."
+        default=20 * 1024**3,
+        ge=1,
+        description="Largest single upload (Tus-Max-Size); bigger is refused with 413.",
     )
     files_quota_bytes: int = Field(
         default=200 * 1024**3,
@@ -152,7 +155,9 @@ class Settings(BaseSettings):
         description="Storage one enterprise may use: its drawings plus uploads in progress.",
     )
     files_upload_ttl_s: int = Field(
-        default=24 * 3600, ge=60, description="An unfinished upload untouched this long expires and is removed."
+        default=24 * 3600,
+        ge=60,
+        description="An unfinished upload untouched this long expires and is removed.",
     )
     files_package_max: int = Field(
         default=2000, ge=1, description="Most files one package download may hold (bigger selections: 413)."
