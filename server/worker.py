@@ -27,7 +27,9 @@ FUNCTIONS: list[Function] = [
     func(open_project_archive, timeout=60, max_tries=5),
     func(sweep_expired_uploads, timeout=600, max_tries=3),
 ]
-CRON_JOBS: list[CronJob] = [cron(sweep_expired_uploads, minute=set(range(0, 60, 5)), timeout=600, unique=True)]
+CRON_JOBS: list[CronJob] = [
+    cron(sweep_expired_uploads, minute=set(range(0, 60, 5)), timeout=600, unique=True)
+]
 
 
 def worker_settings(settings: Settings, database_url: str, redis_url: str) -> type:
