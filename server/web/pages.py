@@ -1,6 +1,7 @@
 """Server-rendered pages (Chinese UI) on one layout: home, login, project list, live project status,
 bid sessions (评标会议) and the live session;
-the account and administration pages live in `account_pages` and `admin_pages` and join `ROUTES` here.
+the account, administration, document and drawings pages live in `account_pages`, `admin_pages`,
+`collab_pages` and `files_pages` and join `ROUTES` here.
 
 Must not: hold business rules; pages read through the same services and actors as the API.
 """
@@ -32,6 +33,7 @@ from server.runtime import runtime
 from server.web.account_pages import ROUTES as ACCOUNT_ROUTES
 from server.web.admin_pages import ROUTES as ADMIN_ROUTES
 from server.web.collab_pages import ROUTES as COLLAB_ROUTES
+from server.web.files_pages import ROUTES as FILES_ROUTES
 from server.web.layout import page_context
 from server.web.templating import templates
 
@@ -135,3 +137,4 @@ ROUTES = RouteTable(
 ROUTES.extend(ACCOUNT_ROUTES)
 ROUTES.extend(ADMIN_ROUTES)
 ROUTES.extend(COLLAB_ROUTES)
+ROUTES.extend(FILES_ROUTES)
