@@ -252,8 +252,15 @@ async def test_the_owner_uploads_matched_files_and_sees_their_versions_and_packa
     assert all(n.endswith(".pdf") for n in names), names
     assert any("建施-01" in n and "第2版" in n for n in names), names
 
+    async with page.expect_download() as started:
+        await link.click()  # checked with HEAD first, then downloaded by the browser
+    assert (await started.value).suggested_filename.endswith("-图纸.zip")
+
     await page.get_by_role("button", name="清除选择").click()
     await expect(link).to_have_attribute("aria-disabled", "true")
+    await page.get_by_label("选择 建施-02 二层平面图").check()
+    await link.click()  # nothing selected has a file: the server's reason, shown on the page
+    await expect(page.locator("#package-error")).to_have_text("所选图纸都还没有上传文件")
 
 
 async def test_a_paused_upload_resumes_from_the_offset_the_server_holds(

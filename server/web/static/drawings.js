@@ -105,7 +105,22 @@ function showSelection() {
   clearSelection.disabled = false;
 }
 
+// The package is checked first (HEAD answers the limits and selection errors without building the
+// zip), so a refusal is shown here in Chinese instead of the browser opening an error document.
+const packageError = document.getElementById("package-error");
+packageLink.addEventListener("click", async (event) => {
+  if (!packageLink.hasAttribute("href")) return;
+  event.preventDefault();
+  say(packageError, "");
+  const href = packageLink.href;
+  const head = await fetch(href, { method: "HEAD", credentials: "same-origin" });
+  if (head.ok) { window.location.assign(href); return; }
+  const answer = await getJson(href);
+  say(packageError, answer.ok ? "打包下载失败，请稍后重试" : answer.error.message);
+});
+
 clearSelection.addEventListener("click", () => {
+  say(packageError, "");
   selection.drawings.clear();
   selection.buildings.clear();
   for (const box of document.querySelectorAll("#catalogue-rows input[type=checkbox], #building-list input[type=checkbox]")) {
