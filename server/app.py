@@ -259,7 +259,7 @@ async def crash(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     table = route_table()
-    document = openapi_document(table.api, version=API_VERSION)
+    document = openapi_document(table.api, version=API_VERSION, raw=table.raw)
 
     async def openapi_json(request: Request) -> Response:
         return JSONResponse(document)

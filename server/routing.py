@@ -55,6 +55,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PATH_PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 
 
+def path_params(path: str) -> list[tuple[str, str]]:
+    """`/a/{x:uuid}/{y}` → [("x", "uuid"), ("y", "str")]."""
+    return [(m.group(1), m.group(2) or "str") for m in _PATH_PARAM.finditer(path)]
+
+
 @dataclass(frozen=True)
 class ApiRoute:
     method: str
@@ -74,7 +79,7 @@ class ApiRoute:
 
     @property
     def path_params(self) -> list[tuple[str, str]]:
-        return [(m.group(1), m.group(2) or "str") for m in _PATH_PARAM.finditer(self.path)]
+        return path_params(self.path)
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,10 @@ class RawRoute:
     def __post_init__(self) -> None:
         if self.permission not in PERMISSIONS:
             raise ValueError(f"route {self.method} {self.path} names unknown permission {self.permission!r}")
+
+    @property
+    def path_params(self) -> list[tuple[str, str]]:
+        return path_params(self.path)
 
 
 @dataclass(frozen=True)

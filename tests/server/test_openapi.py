@@ -8,7 +8,7 @@ from server.app import route_table
 from server.openapi import openapi_path
 
 
-async def test_the_openapi_document_is_valid_openapi_3_1_and_lists_every_api_route_with_its_permission(
+async def test_the_openapi_document_is_valid_openapi_3_1_and_lists_every_route_with_its_permission(
     anonymous,
 ):
     response = await anonymous.get("/openapi.json")
@@ -22,6 +22,8 @@ async def test_the_openapi_document_is_valid_openapi_3_1_and_lists_every_api_rou
         if route.body is not None:
             ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
             assert ref.rsplit("/", 1)[1] in document["components"]["schemas"]
+    for raw in route_table().raw:  # downloads, zip packages and the tus endpoint
+        assert document["paths"][openapi_path(raw)][raw.method.lower()]["x-permission"] == raw.permission
 
 
 async def test_the_project_body_schema_in_the_document_carries_the_validation_rules(anonymous):
