@@ -290,9 +290,10 @@ class Uploads:
     async def _stream(
         self, caller: Caller, upload: Upload, body: AsyncIterator[bytes], checksum: Checksum | None
     ) -> Upload:
-        writer = await self.storage.open_part(upload.id, upload.offset)
         hasher = self._hasher_at(upload)
         verify = checksum.hasher() if checksum else None
+        digests = [d for d in (hasher, verify) if d is not None]
+        writer = await self.storage.open_part(upload.id, upload.offset, digests)
         check_head = upload.kind == "single" and upload.media_type is None and upload.offset < HEAD_BYTES
         head = bytearray(await self.storage.read_part(upload.id, 0, upload.offset) if check_head else b"")
         media_type: str | None = None
@@ -307,12 +308,9 @@ class Uploads:
                     if len(head) >= min(HEAD_BYTES, upload.length):
                         media_type = check_content(bytes(head), upload.file_name).media_type
                 await writer.write(chunk)
-                if hasher is not None:
-                    hasher.update(chunk)
-                if verify is not None:
-                    verify.update(chunk)
             if check_head and media_type is None and writer.offset == upload.length:
                 media_type = check_content(bytes(head), upload.file_name).media_type
+            await writer.drain()
             if checksum is not None and verify is not None and verify.digest() != checksum.digest:
                 raise ChecksumMismatch()
         except TongbanError as exc:

@@ -6,7 +6,10 @@ public key from its private key with our own curve code."""
 
 from __future__ import annotations
 
+import pytest
+
 from server.security import asn1, gm
+from server.security import sm3 as sm3_module
 
 SM4_KEY = bytes.fromhex("0123456789abcdeffedcba9876543210")
 ZERO_BLOCK = bytes(16)
@@ -47,6 +50,19 @@ def test_streamed_sm3_equals_one_shot_sm3_whatever_the_chunking() -> None:
     for chunk in (b"ab", b"", b"cdabcd", b"abcd" * 13, b"ab", b"cd"):
         hasher.update(chunk)
     assert hasher.digest() == gm.sm3(b"abcd" * 16)
+
+
+def test_streamed_sm3_gives_the_same_digest_on_either_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = bytes(range(256)) * 4099
+    digests = []
+    for use_hashlib in (True, False):
+        monkeypatch.setattr(sm3_module, "HASHLIB_SM3", use_hashlib and sm3_module.HASHLIB_SM3)
+        hasher = sm3_module.Sm3(data[:1000])
+        hasher.update(data[1000:])
+        digests.append(hasher.digest())
+        hasher.update(b"x")  # still usable after a digest
+        assert hasher.digest() == gm.sm3(data + b"x")
+    assert digests == [gm.sm3(data)] * 2
 
 
 def test_sm4_gcm_matches_rfc_8998_a1_and_refuses_any_altered_byte() -> None:
