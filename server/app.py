@@ -70,6 +70,8 @@ class ActorDeps:
 def route_table() -> RouteTable:
     from server.audit.routes import ROUTES as audit
     from server.bids.routes import ROUTES as bids
+    from server.bim.check_routes import ROUTES as bim_checks
+    from server.bim.routes import ROUTES as bim_rules
     from server.collab.routes import ROUTES as collab
     from server.files.routes import ROUTES as files
     from server.files.tus import ROUTES as tus
@@ -90,9 +92,11 @@ def route_table() -> RouteTable:
         identity_tokens,
         projects,
         bids,
+        bim_rules,
         collab,
         files,
         tus,
+        bim_checks,
         audit,
         pages,
     ):
@@ -159,7 +163,7 @@ async def open_runtime(settings: Settings) -> Runtime:
     live.start()
     files = LocalStorage(settings.files_path)
     locks = UploadLocks(redis, settings.redis_prefix, actors.node_id, actors.leases.alive_prefix)
-    uploads = Uploads(pool, files, locks, settings, keys.key(AUDIT_KEY))
+    uploads = Uploads(pool, files, locks, settings, keys.key(AUDIT_KEY), arq)
     return Runtime(
         settings, pool, redis, arq, actors, urls.database, urls.redis, keys, parts, hub, live, files, uploads
     )

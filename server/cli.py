@@ -132,6 +132,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import close_runtime, open_runtime
     from server.audit.service import AUDIT_KEY
+    from server.bim.seed import seed_bid_pin, seed_rule_sets
     from server.seed import (
         PROJECTS,
         USERS,
@@ -156,6 +157,11 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
                 await seed_accounts(conn, rt.identity.pii, rt.identity.acl_key, demo_password(settings))
             added = await seed_projects(rt.pool, rt.actors, settings.ask_timeout_s)
             await seed_bids(rt.pool, rt.actors, rt.identity.pii, rt.identity.acl_key, settings.ask_timeout_s)
+            audit_key = rt.keys.key(AUDIT_KEY)
+            rule_set = await seed_rule_sets(rt.pool, audit_key, stable_id("user", "admin"))
+            await seed_bid_pin(
+                rt.pool, audit_key, stable_id("bid", "demo"), rule_set, stable_id("user", "bidadmin")
+            )
             code, _, login = PROJECTS[0]
             await seed_documents(
                 rt.pool,

@@ -162,6 +162,11 @@ class Settings(BaseSettings):
     files_package_max: int = Field(
         default=2000, ge=1, description="Most files one package download may hold (bigger selections: 413)."
     )
+    bim_check_memory_bytes: int = Field(
+        default=1536 * 1024**2,
+        ge=256 * 1024**2,
+        description="Address-space cap of the child process that checks one BIM model (1.5 GB).",
+    )
     corpus_dir: Path = Field(
         default=Path("../shared/data"), description="Conformance corpus used by `make conformance` only."
     )

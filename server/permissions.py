@@ -42,17 +42,46 @@ ROLE_LABELS: Final[dict[str, str]] = {
 # project.read: the projects of one's own organisation; project.read_any: every project.
 ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "applicant": frozenset(
-        {"project.create", "project.read", "approval.dispatch", "doc.edit", "drawing.read", "drawing.upload"}
+        {
+            "project.create",
+            "project.read",
+            "approval.dispatch",
+            "doc.edit",
+            "drawing.read",
+            "drawing.upload",
+            "file.upload",
+            "bim.rules.read",
+        }
     ),
     "agent": frozenset(
-        {"project.create", "project.read", "approval.dispatch", "doc.edit", "drawing.read", "drawing.upload"}
+        {
+            "project.create",
+            "project.read",
+            "approval.dispatch",
+            "doc.edit",
+            "drawing.read",
+            "drawing.upload",
+            "file.upload",
+            "bim.rules.read",
+        }
     ),
     "reviewer": frozenset({"project.read", "project.read_any", "task.update", "drawing.read"}),
     "approver": frozenset({"project.read", "project.read_any", "task.update", "drawing.read"}),
     "issuer": frozenset({"project.read", "project.read_any", "task.update", "drawing.read"}),
-    "designer": frozenset({"project.read", "doc.edit", "drawing.read", "drawing.upload"}),
-    "bid_expert": frozenset({"bid.read"}),
-    "bid_admin": frozenset({"bid.read", "bid.manage"}),
+    "designer": frozenset(
+        {
+            "project.read",
+            "doc.edit",
+            "drawing.read",
+            "drawing.upload",
+            "file.upload",
+            "bim.rules.read",
+            "bim.submit",
+            "bim.check.read",
+        }
+    ),
+    "bid_expert": frozenset({"bid.read", "bim.rules.read", "bim.check.read"}),
+    "bid_admin": frozenset({"bid.read", "bid.manage", "bim.rules.read", "bim.check.read"}),
     # 三权分立 (等保): the system administrator manages accounts and grants but does not read the audit
     # log; the auditor reads it and changes nothing.
     "admin": frozenset(
@@ -68,6 +97,9 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "doc.edit",
             "drawing.read",
             "drawing.read_any",
+            "bim.rules.read",
+            "bim.rules.manage",
+            "bim.check.read",
         }
     ),
     "auditor": frozenset({"project.read", "project.read_any", "audit.read"}),
@@ -88,6 +120,11 @@ PERMISSION_LABELS: Final[dict[str, str]] = {
     "drawing.read": "查看本单位或本部门审查项目的图纸",
     "drawing.read_any": "查看全部项目的图纸",
     "drawing.upload": "上传本单位项目的图纸",
+    "bim.rules.read": "查看BIM检查规则库",
+    "bim.rules.manage": "管理BIM检查规则库",
+    "file.upload": "上传文件（断点续传）",
+    "bim.submit": "向评标会议提交BIM模型",
+    "bim.check.read": "查看BIM模型检查结果（本单位提交的或本人参加的评标会议的）",
 }
 
 PERMISSIONS: Final[frozenset[str]] = frozenset(PERMISSION_LABELS) | {PUBLIC, AUTHENTICATED}

@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from arq.connections import RedisSettings
+from arq.connections import RedisSettings, create_pool
 from arq.cron import CronJob, cron
 from arq.worker import Function, func
 
 from server import db
 from server.app import arq_settings, redis_client
+from server.bim.jobs import requeue_stale_checks, run_bim_check
 from server.config import Settings
 from server.files.jobs import sweep_expired_uploads
 from server.projects.jobs import open_project_archive
@@ -26,9 +27,12 @@ WORKER_POLL_S = 0.05
 FUNCTIONS: list[Function] = [
     func(open_project_archive, timeout=60, max_tries=5),
     func(sweep_expired_uploads, timeout=600, max_tries=3),
+    func(run_bim_check, timeout=1500, max_tries=3),  # the stages' own limits add up to ~15 minutes
+    func(requeue_stale_checks, timeout=60, max_tries=1),
 ]
 CRON_JOBS: list[CronJob] = [
-    cron(sweep_expired_uploads, minute=set(range(0, 60, 5)), timeout=600, unique=True)
+    cron(requeue_stale_checks, minute=set(range(60)), second=30, timeout=60, unique=True),
+    cron(sweep_expired_uploads, minute=set(range(0, 60, 5)), timeout=600, unique=True),
 ]
 
 
@@ -45,6 +49,9 @@ def worker_settings(settings: Settings, database_url: str, redis_url: str) -> ty
             statement_timeout_s=settings.db_statement_timeout_s,
         )
         ctx["redis"] = redis_client(redis_url, settings)
+        ctx["arq"] = await create_pool(
+            arq_settings(redis_url, settings), default_queue_name=settings.arq_queue
+        )
         logger.info("worker.started", extra={"queue": settings.arq_queue})
 
     async def shutdown(ctx: dict[str, Any]) -> None:
@@ -52,6 +59,8 @@ def worker_settings(settings: Settings, database_url: str, redis_url: str) -> ty
             await ctx["pool"].close()
         if "redis" in ctx:
             await ctx["redis"].aclose()
+        if "arq" in ctx:
+            await ctx["arq"].aclose()
         logger.info("worker.stopped")
 
     class WorkerSettings:

@@ -21,17 +21,20 @@ from actors.bid.messages import (
     CreateBidSession,
     GetBidSession,
     RecordAnnotation,
+    RecordCheck,
     ScheduleReminder,
     SendReminders,
 )
 from actors.bid.state import (
     ANNOTATION_RECORDED,
+    CHECK_UPDATED,
     CREATED,
     REMINDER_FIRED,
     REMINDER_SCHEDULED,
     REMINDER_SENT,
     BidState,
     BidView,
+    CheckSummary,
     apply,
     reminder_reason,
 )
@@ -97,7 +100,23 @@ class BidSessionActor(Actor):
             case SendReminders(reminder_id=reminder_id):
                 await self._send_reminders(reminder_id)
                 return None
+            case RecordCheck(summary=summary):
+                await self._record_check(summary)
+                return None
         raise TypeError(f"bid actor cannot handle {type(message).__name__}")
+
+    async def _record_check(self, summary: CheckSummary) -> None:
+        """Show a model check's move on the dashboard, unless an older report arrives late or the
+        check already ended."""
+        if not self.state.exists:
+            return
+        known = self.state.checks.get(str(summary.check_id))
+        if known is not None:
+            ended = known.status in ("passed", "failed")
+            older = (summary.attempt, summary.tick) <= (known.attempt, known.tick)
+            if ended or older:
+                return
+        await self.append(CHECK_UPDATED, summary.model_dump(mode="json"))
 
     def _require(self) -> None:
         if not self.state.exists:

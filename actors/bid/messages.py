@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from actors.bid.state import BidView
+from actors.bid.state import BidView, CheckSummary
 from actors.messages import Message, Reply
 
 
@@ -73,6 +73,16 @@ class SendReminders(Message):
     reminder_id: UUID
 
 
+class RecordCheck(Message):
+    """A worker's report of a model check of this session (through the actor inbox: at least once,
+    possibly out of order, hence `tick` and `attempt`)."""
+
+    type: Literal["bid.record_check"] = "bid.record_check"
+
+    summary: CheckSummary
+
+
 MESSAGES: tuple[type[Message], ...] = (
-    CreateBidSession, GetBidSession, RecordAnnotation, ScheduleReminder, SendReminders,
+    CreateBidSession, GetBidSession, RecordAnnotation, ScheduleReminder, SendReminders, RecordCheck,
 )  # fmt: skip
+INBOX_MESSAGES: dict[str, type[Message]] = {"bid.record_check": RecordCheck}

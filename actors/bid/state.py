@@ -23,6 +23,8 @@ ANNOTATION_RECORDED = "bid.annotation_recorded"
 REMINDER_SCHEDULED = "bid.reminder_scheduled"
 REMINDER_SENT = "bid.reminder_sent"  # one per expert reminded
 REMINDER_FIRED = "bid.reminder_fired"  # one per timer firing, after its `bid.reminder_sent` events
+CHECK_UPDATED = "bid.check_updated"  # a supplier's model check moved (the live bid dashboard)
+MAX_CHECKS = 500  # model checks shown on the dashboard (newest); the database keeps them all
 
 MAX_REMINDERS = 200  # reminders kept in the state (and shown), newest; the journal keeps them all
 STATUS_LABELS = {True: "在线", False: "离线"}
@@ -76,6 +78,23 @@ class ReminderView(BaseModel):
     reason: str
 
 
+class CheckSummary(BaseModel):
+    """One supplier's model check as the dashboard shows it (reports stay in `bim_check`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    check_id: UUID
+    org_name: str
+    file_name: str
+    status: str  # queued, running, passed, failed, error
+    stage: str | None = None
+    percent: float = 0.0
+    errors: int = 0
+    warnings: int = 0
+    tick: int = 0  # the worker's report order within an attempt (older reports are dropped)
+    attempt: int = 0
+
+
 class PendingReminder(BaseModel):
     reminder_id: UUID
     at: datetime
@@ -94,6 +113,7 @@ class BidView(BaseModel):
     reminders: list[ReminderView]  # newest first
     pending_reminders: list[PendingReminder]
     connections: dict[str, UUID]
+    checks: list[CheckSummary] = []  # newest first
     now: datetime
     seq: int
 
@@ -111,6 +131,7 @@ class BidState(BaseModel):
     annotations: dict[str, Annotation] = {}
     pending_reminders: dict[str, datetime] = {}  # reminder id → fire time, until it fired
     reminders: list[Reminder] = []  # oldest first
+    checks: dict[str, CheckSummary] = {}  # in submission order
     seq: int = 0
 
     @property
@@ -135,7 +156,8 @@ class BidState(BaseModel):
         return BidView(
             id=self.id, name=self.name, org_id=self.org_id, org_name=self.org_name, created_at=self.created_at,
             experts=experts, reminders=reminders, pending_reminders=pending,
-            connections={c: u for c, u in connections.items() if str(u) in self.experts}, now=now, seq=self.seq,
+            connections={c: u for c, u in connections.items() if str(u) in self.experts},
+            checks=list(reversed(self.checks.values())), now=now, seq=self.seq,
         )  # fmt: skip
 
 
@@ -208,6 +230,10 @@ def apply(state: BidState, event: Event, present: frozenset[UUID]) -> BidState:
             open_annotations=data["open_annotations"], reason=data["reason"],
         )  # fmt: skip
         update["reminders"] = [*state.reminders, reminder][-MAX_REMINDERS:]
+    elif event.type == CHECK_UPDATED:
+        summary = CheckSummary.model_validate(data)
+        checks = {**state.checks, str(summary.check_id): summary}
+        update["checks"] = dict(list(checks.items())[-MAX_CHECKS:])
     elif event.type == REMINDER_FIRED:
         update["pending_reminders"] = {
             k: v for k, v in state.pending_reminders.items() if k != data["reminder_id"]

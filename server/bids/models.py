@@ -61,6 +61,17 @@ class PendingReminderOut(BaseModel):
     at: datetime
 
 
+class CheckSummaryOut(BaseModel):
+    check_id: UUID
+    org_name: str
+    file_name: str
+    status: str = Field(description="queued / running / passed / failed / error")
+    stage: str | None
+    percent: float
+    errors: int
+    warnings: int
+
+
 class BidOut(BaseModel):
     id: UUID
     name: str
@@ -71,6 +82,7 @@ class BidOut(BaseModel):
     reminders: list[ReminderOut] = Field(description="已发送的提醒，最新的在前")
     pending_reminders: list[PendingReminderOut]
     connections: dict[str, UUID] = Field(description="在线连接 → 专家用户 id")
+    checks: list[CheckSummaryOut] = Field(default=[], description="投标模型检查的实时进度，最新的在前")
     now: datetime
     seq: int
 

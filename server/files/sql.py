@@ -1,9 +1,9 @@
 """SQL of resumable uploads (`file_upload`)."""
 
 INSERT = """
-    INSERT INTO file_upload (id, owner_id, org_id, kind, drawing_id, upload_length, upload_offset, metadata,
-                             file_name, parts, expires_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+    INSERT INTO file_upload (id, owner_id, org_id, kind, drawing_id, bid_id, upload_length, upload_offset,
+                             metadata, file_name, parts, expires_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     RETURNING *"""
 
 GET = "SELECT * FROM file_upload WHERE id = $1"
@@ -32,7 +32,8 @@ ORG_USAGE = """
          + COALESCE((SELECT sum(b.size) FROM file_blob b WHERE b.sm3 IN (
                SELECT v.blob_sm3 FROM drawing_version v
                JOIN drawing d ON d.id = v.drawing_id JOIN project p ON p.id = d.project_id
-               WHERE p.owner_org_id = $1)), 0)"""
+               WHERE p.owner_org_id = $1
+               UNION SELECT c.blob_sm3 FROM bim_check c WHERE c.org_id = $1)), 0)"""
 
 DRAWING_PROJECT = "SELECT project_id FROM drawing WHERE id = $1"
 

@@ -21,13 +21,14 @@ from server.errors import BadRequest, TongbanError, UnsupportedMediaType
 from server.files.access import can_read_any
 from server.files.uploads import CHECKSUMS, Caller, Checksum, Kind, Upload, Uploads
 from server.permissions import PUBLIC
-from server.routing import RawRoute, RouteTable, client_ip, require_user
+from server.routing import RawRoute, RouteTable, client_ip, holds, require_user
 from server.runtime import runtime
 
 VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration,concatenation"
 CHUNK_TYPE = "application/offset+octet-stream"
-UPLOAD = "drawing.upload"
+UPLOAD = "file.upload"  # the endpoint; each target asks for its own permission too
+TARGET_PERMISSIONS = ("drawing.upload", "bim.submit")
 BASE = "/files/"
 _KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
@@ -42,7 +43,8 @@ def uploads(request: Request) -> Uploads:
 
 
 async def caller(request: Request) -> Caller:
-    return Caller(require_user(request), client_ip(request), await can_read_any(request))
+    grants = frozenset([p for p in TARGET_PERMISSIONS if await holds(request, p)])
+    return Caller(require_user(request), client_ip(request), await can_read_any(request), grants)
 
 
 def _tus_headers(**more: str) -> dict[str, str]:

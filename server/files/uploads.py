@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
+from server.bim.checks import bid_accepts_models, create_check
 from server.config import Settings
 from server.errors import (
     BadRequest,
@@ -36,10 +37,18 @@ from server.errors import (
     PayloadTooLarge,
     TongbanError,
 )
-from server.files import sql
+from server.files import sql, versions
 from server.files.access import write_files
 from server.files.locks import UploadLocks
-from server.files.sniff import HEAD_BYTES, UnsupportedFileType, check_content, sanitise_name
+from server.files.sniff import (
+    HEAD_BYTES,
+    IFC,
+    ZIP,
+    FileType,
+    UnsupportedFileType,
+    check_content,
+    sanitise_name,
+)
 from server.files.storage import Storage, StoredBlob
 from server.files.versions import add_version
 from server.identity.models import CurrentUser
@@ -51,6 +60,9 @@ Kind = Literal["single", "partial", "final"]
 CHECKSUMS = ("sha256", "sm3", "sha1")  # sha1 only because tuspy's checksum option knows no other
 MAX_METADATA_BYTES = 4096
 MAX_PARTS = 64
+DRAWING_UPLOAD = "drawing.upload"
+CHECK_JOB = "run_bim_check"  # server.bim.jobs
+BIM_SUBMIT = "bim.submit"
 HASHERS_KEPT = 10_000
 
 
@@ -65,6 +77,7 @@ class Upload:
     org_id: UUID
     kind: Kind
     drawing_id: UUID | None
+    bid_id: UUID | None
     length: int
     offset: int
     metadata: dict[str, str]
@@ -79,7 +92,8 @@ class Upload:
     def of(cls, row: Any) -> Upload:
         return cls(
             id=row["id"], owner_id=row["owner_id"], org_id=row["org_id"], kind=row["kind"],
-            drawing_id=row["drawing_id"], length=row["upload_length"], offset=row["upload_offset"],
+            drawing_id=row["drawing_id"], bid_id=row["bid_id"], length=row["upload_length"],
+            offset=row["upload_offset"],
             metadata=row["metadata"], file_name=row["file_name"], media_type=row["media_type"],
             parts=list(row["parts"]) if row["parts"] is not None else None, blob_sm3=row["blob_sm3"],
             completed_at=row["completed_at"], expires_at=row["expires_at"],
@@ -116,16 +130,27 @@ class Checksum:
 class Caller:
     user: CurrentUser
     ip: str | None
-    read_any: bool
+    read_any: bool  # holds drawing.read_any
+    grants: frozenset[str] = frozenset()  # which of the targets' permissions the caller holds
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a finished upload becomes: the next version of a drawing catalogue entry, or a BIM model
+    submitted to a bid session for checking."""
+
+    drawing_id: UUID | None = None
+    bid_id: UUID | None = None
 
 
 class Uploads:
     """The upload service of one server process."""
 
     def __init__(
-        self, pool: Any, storage: Storage, locks: UploadLocks, settings: Settings, audit_key: bytes
+        self, pool: Any, storage: Storage, locks: UploadLocks, settings: Settings, audit_key: bytes, arq: Any
     ) -> None:
         self.pool = pool
+        self.arq = arq  # to enqueue the check of a submitted BIM model
         self.storage = storage
         self.locks = locks
         self.settings = settings
@@ -150,16 +175,17 @@ class Uploads:
             raise InvalidInput("缺少文件名（Upload-Metadata filename）", fields=[
                 {"field": "filename", "message": "必填", "type": "missing"}])  # fmt: skip
         file_name = sanitise_name(raw_name) if raw_name else ""
-        drawing_id = None if concat == "partial" else await self._target(caller, metadata)
+        target = Target() if concat == "partial" else await self._target(caller, metadata)
         if concat == "final":
-            return await self._concatenate(caller, parts, metadata, file_name, drawing_id)
+            return await self._concatenate(caller, parts, metadata, file_name, target)
         if length is None:
             raise BadRequest("缺少 Upload-Length")
         self._check_size(length)
         async with self.pool.acquire() as conn, conn.transaction():
             await self._reserve(conn, caller.user.org_id, length)
             row = await conn.fetchrow(
-                sql.INSERT, uuid.uuid4(), caller.user.id, caller.user.org_id, concat, drawing_id, length, 0,
+                sql.INSERT, uuid.uuid4(), caller.user.id, caller.user.org_id, concat, target.drawing_id,
+                target.bid_id, length, 0,
                 metadata, file_name, None, self._expiry(),
             )  # fmt: skip
         upload = Upload.of(row)
@@ -182,18 +208,35 @@ class Uploads:
         if used + length > self.settings.files_quota_bytes:
             raise QuotaExceeded(quota=self.settings.files_quota_bytes, used=int(used))
 
-    async def _target(self, caller: Caller, metadata: dict[str, str]) -> UUID:
+    async def _target(self, caller: Caller, metadata: dict[str, str]) -> Target:
+        """The upload's target from its metadata (`drawing` or `bid`), checked for the caller."""
+        if "bid" in metadata:
+            return Target(bid_id=await self._bid_target(caller, metadata["bid"]))
         try:
             drawing_id = UUID(metadata.get("drawing", ""))
         except ValueError as exc:
-            raise InvalidInput("缺少或无效的图纸目录条目（Upload-Metadata drawing）", fields=[
+            raise InvalidInput("缺少或无效的上传目标（Upload-Metadata drawing 或 bid）", fields=[
                 {"field": "drawing", "message": "须为图纸目录条目的编号", "type": "uuid"}]) from exc  # fmt: skip
+        if DRAWING_UPLOAD not in caller.grants:
+            raise Forbidden("没有上传图纸的权限")
         async with self.pool.acquire() as conn:
             project_id = await conn.fetchval(sql.DRAWING_PROJECT, drawing_id)
             if project_id is None:
                 raise NotFound("图纸目录条目不存在或无权查看")
             await write_files(conn, caller.user, project_id, read_any=caller.read_any)
-        return drawing_id
+        return Target(drawing_id=drawing_id)
+
+    async def _bid_target(self, caller: Caller, value: str) -> UUID:
+        try:
+            bid_id = UUID(value)
+        except ValueError as exc:
+            raise InvalidInput("无效的评标会议编号（Upload-Metadata bid）", fields=[
+                {"field": "bid", "message": "须为评标会议编号", "type": "uuid"}]) from exc  # fmt: skip
+        if BIM_SUBMIT not in caller.grants:
+            raise Forbidden("没有提交BIM模型的权限")
+        async with self.pool.acquire() as conn:
+            await bid_accepts_models(conn, bid_id)
+        return bid_id
 
     async def _concatenate(
         self,
@@ -201,7 +244,7 @@ class Uploads:
         parts: list[UUID],
         metadata: dict[str, str],
         file_name: str,
-        drawing_id: UUID | None,
+        target: Target,
     ) -> Upload:
         if not parts or len(parts) > MAX_PARTS or len(set(parts)) != len(parts):
             raise BadRequest(f"Upload-Concat final 须列出 1 至 {MAX_PARTS} 个不重复的分片")
@@ -216,18 +259,20 @@ class Uploads:
             for part in parts:
                 await held.enter_async_context(self.locks.hold(part))
             head = await self._head_of(parts, pieces)
-            kind = check_content(head, file_name)
+            kind = _allowed(check_content(head, file_name), target)
             blob = await self.storage.store(parts)
             async with self.pool.acquire() as conn, conn.transaction():
                 row = await conn.fetchrow(
-                    sql.INSERT, uuid.uuid4(), caller.user.id, caller.user.org_id, "final", drawing_id, length,
+                    sql.INSERT, uuid.uuid4(), caller.user.id, caller.user.org_id, "final", target.drawing_id,
+                    target.bid_id, length,
                     length, metadata, file_name, parts, self._expiry(),
                 )  # fmt: skip
                 upload = Upload.of(row)
-                await self._record(conn, caller, upload, blob.sm3, blob.size, kind.media_type)
+                check_id = await self._record(conn, caller, upload, blob.sm3, blob.size, kind.media_type)
                 await conn.execute(sql.DELETE_MANY, parts)
             for part in parts:
                 await self.storage.delete_part(part)
+            await self._enqueue(check_id)
         logger.info("upload.concatenated", extra={"upload_id": str(upload.id), "parts": len(parts)})
         return await self.get(caller, upload.id)
 
@@ -306,10 +351,10 @@ class Uploads:
                 if check_head and media_type is None:
                     head += chunk[: HEAD_BYTES - len(head)]
                     if len(head) >= min(HEAD_BYTES, upload.length):
-                        media_type = check_content(bytes(head), upload.file_name).media_type
+                        media_type = _checked_media_type(bytes(head), upload)
                 await writer.write(chunk)
             if check_head and media_type is None and writer.offset == upload.length:
-                media_type = check_content(bytes(head), upload.file_name).media_type
+                media_type = _checked_media_type(bytes(head), upload)
             await writer.drain()
             if checksum is not None and verify is not None and verify.digest() != checksum.digest:
                 raise ChecksumMismatch()
@@ -369,21 +414,42 @@ class Uploads:
             row = await conn.fetchrow(sql.GET + " FOR UPDATE", upload.id)
             if row is None or row["completed_at"] is not None:
                 return await self.get(caller, upload.id)  # finished by a concurrent settle
-            await self._record(conn, caller, upload, blob.sm3, blob.size, media_type)
+            check_id = await self._record(conn, caller, upload, blob.sm3, blob.size, media_type)
         await self.storage.delete_part(upload.id)
+        await self._enqueue(check_id)
         logger.info("upload.finished", extra={"upload_id": str(upload.id), "sm3": blob.sm3})
         return await self.get(caller, upload.id)
 
     async def _record(
         self, conn: Any, caller: Caller, upload: Upload, sm3: str, size: int, media_type: str
-    ) -> None:
-        assert upload.drawing_id is not None
-        await add_version(
-            conn, self.audit_key, drawing_id=upload.drawing_id, blob=StoredBlob(sm3, size),
-            file_name=upload.file_name, media_type=media_type, user_id=caller.user.id,
-            user_login=caller.user.login, org_id=caller.user.org_id, upload_id=upload.id, ip=caller.ip,
-        )  # fmt: skip
+    ) -> UUID | None:
+        """Record the stored file against the upload's target; the id of the check it created, if any."""
+        await conn.execute(versions.INSERT_BLOB, sm3, size, media_type)
+        check_id: UUID | None = None
+        if upload.bid_id is not None:
+            check_id = await create_check(
+                conn, self.audit_key, bid_id=upload.bid_id, user=caller.user, blob_sm3=sm3,
+                file_name=upload.file_name, size=size, upload_id=upload.id, ip=caller.ip,
+            )  # fmt: skip
+        else:
+            assert upload.drawing_id is not None
+            await add_version(
+                conn, self.audit_key, drawing_id=upload.drawing_id, blob=StoredBlob(sm3, size),
+                file_name=upload.file_name, media_type=media_type, user_id=caller.user.id,
+                user_login=caller.user.login, org_id=caller.user.org_id, upload_id=upload.id, ip=caller.ip,
+            )  # fmt: skip
         await conn.execute(sql.COMPLETE, upload.id, sm3, media_type)
+        return check_id
+
+    async def _enqueue(self, check_id: UUID | None) -> None:
+        """Start the check of a submitted model (after its row committed). If Redis refuses, the
+        worker's cron finds the queued check and enqueues it."""
+        if check_id is None:
+            return
+        try:
+            await self.arq.enqueue_job(CHECK_JOB, str(check_id), _job_id=f"bim-check:{check_id}")
+        except Exception:
+            logger.warning("upload.check_not_enqueued", extra={"check_id": str(check_id)}, exc_info=True)
 
     # -- ending ----------------------------------------------------------------------------------------
 
@@ -404,4 +470,13 @@ class Uploads:
 
 
 def _checked_media_type(head: bytes, upload: Upload) -> str:
-    return check_content(head, upload.file_name).media_type
+    return _allowed(
+        check_content(head, upload.file_name), Target(upload.drawing_id, upload.bid_id)
+    ).media_type
+
+
+def _allowed(found: FileType, target: Target) -> FileType:
+    """A BIM model is an IFC file (STEP text) or an .ifczip; drawings may be any allowed type."""
+    if target.bid_id is not None and found not in (IFC, ZIP):
+        raise UnsupportedFileType("BIM 模型须为 IFC 文件（.ifc 或 .ifczip）")
+    return found

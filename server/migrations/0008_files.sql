@@ -65,7 +65,8 @@ CREATE TABLE drawing_version (
 );
 
 -- A resumable upload (tus). kind: single, partial (a piece of a concatenation) or final (the
--- concatenation of `parts`). The bytes received so far are in the storage's part file; `upload_offset`
+-- concatenation of `parts`); its target is a drawing catalogue entry or a bid session (a BIM model
+-- to check). The bytes received so far are in the storage's part file; `upload_offset`
 -- is the durable count (a kill -9 loses at most the chunk in flight). A partial upload has no target:
 -- the final one names it.
 CREATE TABLE file_upload (
@@ -74,6 +75,7 @@ CREATE TABLE file_upload (
     org_id         uuid NOT NULL REFERENCES organization (id),
     kind           text NOT NULL CHECK (kind IN ('single', 'partial', 'final')),
     drawing_id     uuid REFERENCES drawing (id),
+    bid_id         uuid REFERENCES bid_session (id),   -- a BIM model submitted to a bid session
     upload_length  bigint NOT NULL CHECK (upload_length >= 0),
     upload_offset  bigint NOT NULL DEFAULT 0 CHECK (upload_offset >= 0 AND upload_offset <= upload_length),
     metadata       jsonb NOT NULL DEFAULT '{}',
@@ -84,7 +86,7 @@ CREATE TABLE file_upload (
     completed_at   timestamptz,
     expires_at     timestamptz NOT NULL,
     created_at     timestamptz NOT NULL DEFAULT now(),
-    CHECK (kind = 'partial' OR drawing_id IS NOT NULL)
+    CONSTRAINT file_upload_target CHECK (kind = 'partial' OR drawing_id IS NOT NULL OR bid_id IS NOT NULL)
 );
 CREATE INDEX file_upload_org_idx ON file_upload (org_id) WHERE completed_at IS NULL;
 CREATE INDEX file_upload_expiry_idx ON file_upload (expires_at) WHERE completed_at IS NULL;

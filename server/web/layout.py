@@ -19,6 +19,7 @@ NAV_LINKS: Final[tuple[tuple[str, str, str], ...]] = (
     ("/bids", "评标会议", "bid.read"),
     ("/admin/users", "用户管理", "user.manage"),
     ("/admin/roles", "角色权限", "permission.manage"),
+    ("/admin/bim/rule-sets", "BIM规则库", "bim.rules.manage"),
 )
 
 

@@ -1,7 +1,7 @@
 """Server-rendered pages (Chinese UI) on one layout: home, login, project list, live project status,
 bid sessions (评标会议) and the live session;
-the account, administration, document and drawings pages live in `account_pages`, `admin_pages`,
-`collab_pages` and `files_pages` and join `ROUTES` here.
+the account, administration, document, drawings and BIM model pages live in `account_pages`,
+`admin_pages`, `collab_pages`, `files_pages` and `bim_pages` and join `ROUTES` here.
 
 Must not: hold business rules; pages read through the same services and actors as the API.
 """
@@ -32,6 +32,8 @@ from server.routing import PageRoute, RouteTable, current_user, holds, require_u
 from server.runtime import runtime
 from server.web.account_pages import ROUTES as ACCOUNT_ROUTES
 from server.web.admin_pages import ROUTES as ADMIN_ROUTES
+from server.web.bim_admin_pages import ROUTES as BIM_ADMIN_ROUTES
+from server.web.bim_pages import ROUTES as BIM_ROUTES
 from server.web.collab_pages import ROUTES as COLLAB_ROUTES
 from server.web.files_pages import ROUTES as FILES_ROUTES
 from server.web.layout import page_context
@@ -136,5 +138,7 @@ ROUTES = RouteTable(
 )
 ROUTES.extend(ACCOUNT_ROUTES)
 ROUTES.extend(ADMIN_ROUTES)
+ROUTES.extend(BIM_ADMIN_ROUTES)
 ROUTES.extend(COLLAB_ROUTES)
 ROUTES.extend(FILES_ROUTES)
+ROUTES.extend(BIM_ROUTES)

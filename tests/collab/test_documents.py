@@ -232,7 +232,8 @@ async def test_every_200_updates_the_document_is_snapshotted_as_one_update_of_it
     doc_id = await _document(owner)
     writer = await YClient.connect(server.ws_url, doc_id, owner)
     for n in range(205):
-        if n == 120:  # stay within the per-client message budget (burst 200, refilled 50/s) however fast we run
+        # stay within the per-client message budget (burst 200, refilled 50/s) however fast we run
+        if n == 120:
             await asyncio.sleep(1.2)
         await writer.edit(0, f"{n % 10}")
     assert await writer.roundtrip()

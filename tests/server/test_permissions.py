@@ -76,6 +76,16 @@ BODIES |= {
         {"building_id": str(uuid.UUID(int=0)), "discipline": "建筑", "number": "建施-01", "title": "走查"}
     ]},
 }  # fmt: skip
+BODIES |= {  # the rule library (server/bim/routes.py)
+    ("POST", "/api/v1/bim/rule-sets"): lambda: {"name": f"走查规则集{uuid.uuid4().hex[:8]}"},
+    ("PUT", "/api/v1/bim/rule-set-versions/{version_id:uuid}"): lambda: {
+        "content": {"allowed_schemas": ["IFC4"], "max_model_bytes": 1024, "rules": {}},
+        "summary": "走查",
+        "expected_revision": 1,
+    },
+    ("POST", "/api/v1/bim/rule-set-versions/{version_id:uuid}/publish"): lambda: {"expected_revision": 1},
+    ("PUT", "/api/v1/bids/{bid_id:uuid}/rule-set"): lambda: {"version_id": str(uuid.UUID(int=1))},
+}
 QUERIES = {("GET", "/api/v1/dev/sms"): {"phone": "13900000001"}}
 # Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found,
 # a bid session and a document nobody may see (404 past the permission check).
@@ -85,7 +95,8 @@ PATH = {
     "bid_id:uuid": str(uuid.UUID(int=0)), "annotation_id:uuid": str(uuid.UUID(int=1)),
     "doc_id:uuid": str(uuid.UUID(int=0)), "version_id:uuid": str(uuid.UUID(int=1)), "form_id": "rich_text",
     "drawing_id:uuid": str(uuid.UUID(int=0)), "version:int": "1", "upload_id:uuid": str(uuid.UUID(int=0)),
-    "building_id:uuid": str(uuid.UUID(int=0)),
+    "building_id:uuid": str(uuid.UUID(int=0)), "rule_set_id:uuid": str(uuid.UUID(int=0)),
+    "check_id:uuid": str(uuid.UUID(int=0)), "kind": "xlsx",
 }  # fmt: skip
 
 
