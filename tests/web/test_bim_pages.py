@@ -266,7 +266,7 @@ async def test_a_duplicate_global_id_shows_on_the_element_and_its_global_id_filt
     assert report["verdict"] == "failed"
     await expect(page.get_by_test_id("verdict")).to_have_text("结论：不通过")
     rule = page.locator('article.rule[data-rule="TB100"]')
-    await expect(rule.locator('[data-field="severity"]')).to_have_text("错误")
+    await expect(rule.locator('span.badge[data-field="severity"]')).to_have_text("错误")
     finding = rule.locator(f'tr.finding[data-global-id="{duplicated}"][data-severity="4"]')
     await expect(finding.first).to_contain_text("IfcWall")
     await expect(finding.first.locator('[data-field="instance"]')).to_contain_text("外墙-00")
