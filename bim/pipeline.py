@@ -36,9 +36,11 @@ OnProgress = Callable[[dict[str, Any]], Awaitable[None]]
 async def run_check(
     path: Path, file_name: str, model_sm3: str, rule_set: dict[str, Any], content: dict[str, Any],
     work_dir: Path, on_progress: OnProgress, memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    stats: dict[str, Any] | None = None,
 ) -> Report:  # fmt: skip
     """Check the stored file `path` (SM3 `model_sm3`) under the rule-set version `rule_set` ({"id",
-    "version", "content_sm3"}) whose content is `content`."""
+    "version", "content_sm3"}) whose content is `content`. `stats`, when given, receives what must not
+    go into the report: seconds and peak memory per stage."""
     job = {"path": str(path), "file_name": file_name, "content": content, "work_dir": str(work_dir),
            "memory_bytes": memory_bytes, "model_sm3": model_sm3}  # fmt: skip
     await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
@@ -51,6 +53,8 @@ async def run_check(
         await run.follow(json.dumps(job).encode())
     finally:
         await run.end()
+    if stats is not None:
+        stats.update(run.stats)
     stages = _in_order(run.reports, run.ending)
     verdict, counts = verdict_of(stages)
     return Report(model_sm3=model_sm3, model_schema=run.schema, rule_set=rule_set, stages=stages,
@@ -72,6 +76,7 @@ class _Run:
         self.schema: str | None = None
         self.ending: StageReport | None = None
         self.done = False
+        self.stats: dict[str, Any] = {"seconds": {}, "memory": {}}
         self.progress: dict[str, Any] = {"stage": None, "percent": 0.0, "counts": {}}
 
     async def heartbeat(self) -> None:
@@ -113,6 +118,8 @@ class _Run:
         elif kind == "result":
             report = StageReport.model_validate(event["report"])
             self.reports[report.stage] = report
+            self.stats["seconds"][report.stage] = round(float(event.get("seconds", 0.0)), 3)
+            self.stats["memory"][report.stage] = event.get("memory", {})
         elif kind == "done":
             self.schema = event.get("model_schema")
             self.done = True

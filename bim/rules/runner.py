@@ -24,6 +24,8 @@ def run_rule(
     merged = {**rule.params, **(params or {})}
     try:
         outcomes = list(rule.check(model, merged))
+    except MemoryError:
+        raise  # over the stage's memory cap: the stage ends as crashed, not as a rule that misbehaved
     except Exception:
         logger.exception("bim.rule_crashed", extra={"rule": rule.code})
         outcomes = [Outcome(rule=rule.code, version=rule.version, severity=Severity.EXECUTED,

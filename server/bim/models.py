@@ -60,6 +60,10 @@ class RuleSetContentIn(BaseModel):
         default_factory=dict, description="各检查阶段的超时（秒，1–3600）；未给出的阶段取默认值"
     )
     rules: dict[str, RuleConfig] = Field(description="规则代码 → 启用状态与参数")
+    stage_memory_bytes: dict[str, int] = Field(
+        default_factory=dict,
+        description="各检查阶段的内存上限（字节，256 MB 至 8 GB）；未给出的阶段只受整个检查的上限约束",
+    )
     outcome_cap: int = Field(
         default=DEFAULT_OUTCOME_CAP, ge=1, le=10_000, description="每条规则最多保留的检查结果条数，其余只计数"
     )
@@ -83,6 +87,16 @@ class RuleSetContentIn(BaseModel):
             if not 1 <= seconds <= 3600:
                 raise ValueError(f"阶段 {stage} 的超时须在 1–3600 秒之间")
         return timeouts
+
+    @field_validator("stage_memory_bytes")
+    @classmethod
+    def _memory(cls, limits: dict[str, int]) -> dict[str, int]:
+        for stage, limit in limits.items():
+            if stage not in DEFAULT_STAGE_TIMEOUTS_S:
+                raise ValueError(f"未知的检查阶段：{stage}")
+            if not 256 * 1024**2 <= limit <= 8 * 1024**3:
+                raise ValueError(f"阶段 {stage} 的内存上限须在 256 MB 至 8 GB 之间")
+        return limits
 
 
 class RuleSetIn(BaseModel):

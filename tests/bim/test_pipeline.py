@@ -87,6 +87,15 @@ async def test_a_child_that_dies_is_reported_as_crashed_and_the_caller_carries_o
     assert report.verdict == "failed"
 
 
+async def test_a_stage_over_its_own_memory_cap_ends_as_crashed_after_the_stages_before_it(tmp_path: Path):
+    path = small_model(tmp_path / "model.ifc")
+    report = await check(path, tmp_path / "w", content={"stage_memory_bytes": {"normative": 16 * 1024 * 1024}})
+    by_stage = {s.stage: s.status for s in report.stages}
+    assert by_stage["syntax"] == "passed"
+    assert by_stage["normative"] == "crashed"
+    assert by_stage["tender"] == by_stage["ids"] == "blocked"
+
+
 async def test_while_a_stage_is_silent_the_progress_is_repeated_every_heartbeat(tmp_path: Path):
     stream = asyncio.StreamReader()
     beats: list[float] = []
