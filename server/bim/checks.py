@@ -35,6 +35,7 @@ LIST = f"""
     WHERE c.bid_id = $1 AND ($2::uuid IS NULL OR c.org_id = $2)
     ORDER BY c.created_at DESC, c.id LIMIT 500"""  # noqa: S608
 REPORT = "SELECT report, report_sm3 FROM bim_check WHERE id = $1"
+MAX_BYTES = "SELECT (content ->> 'max_model_bytes')::bigint FROM bim_rule_set_version WHERE id = $1"
 BID_EXISTS = "SELECT EXISTS (SELECT 1 FROM bid_session WHERE id = $1)"
 
 
@@ -52,6 +53,12 @@ async def bid_accepts_models(conn: Any, bid_id: UUID) -> UUID:
     if version_id is None:
         raise Conflict("该评标会议尚未指定检查规则集，暂不能提交模型")
     return version_id
+
+
+async def model_size_limit(conn: Any, version_id: UUID) -> int | None:
+    """The rule-set version's limit on a model's size (`max_model_bytes`), if it sets one."""
+    limit = await conn.fetchval(MAX_BYTES, version_id)
+    return int(limit) if limit is not None else None
 
 
 async def create_check(

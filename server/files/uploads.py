@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from server.bim.checks import bid_accepts_models, create_check
+from server.bim.checks import bid_accepts_models, create_check, model_size_limit
 from server.config import Settings
 from server.errors import (
     BadRequest,
@@ -141,6 +141,7 @@ class Target:
 
     drawing_id: UUID | None = None
     bid_id: UUID | None = None
+    max_bytes: int | None = None  # a bid's rule set limits the model's size
 
 
 class Uploads:
@@ -180,7 +181,7 @@ class Uploads:
             return await self._concatenate(caller, parts, metadata, file_name, target)
         if length is None:
             raise BadRequest("缺少 Upload-Length")
-        self._check_size(length)
+        self._check_size(length, target)
         async with self.pool.acquire() as conn, conn.transaction():
             await self._reserve(conn, caller.user.org_id, length)
             row = await conn.fetchrow(
@@ -195,11 +196,16 @@ class Uploads:
             return await self._finish(caller, upload)
         return upload
 
-    def _check_size(self, length: int) -> None:
+    def _check_size(self, length: int, target: Target | None = None) -> None:
+        """413 past the service's maximum, or past the bid's rule set's model size limit."""
         if length > self.settings.files_max_bytes:
             raise PayloadTooLarge(
                 f"文件不能超过 {self.settings.files_max_bytes / 1024**3:.1f} GB",
                 max_size=self.settings.files_max_bytes,
+            )
+        if target is not None and target.max_bytes is not None and length > target.max_bytes:
+            raise PayloadTooLarge(
+                f"本次评标的模型文件不能超过 {target.max_bytes / 1024**2:.0f} MB", max_size=target.max_bytes
             )
 
     async def _reserve(self, conn: Any, org_id: UUID, length: int) -> None:
@@ -211,7 +217,8 @@ class Uploads:
     async def _target(self, caller: Caller, metadata: dict[str, str]) -> Target:
         """The upload's target from its metadata (`drawing` or `bid`), checked for the caller."""
         if "bid" in metadata:
-            return Target(bid_id=await self._bid_target(caller, metadata["bid"]))
+            bid_id, max_bytes = await self._bid_target(caller, metadata["bid"])
+            return Target(bid_id=bid_id, max_bytes=max_bytes)
         try:
             drawing_id = UUID(metadata.get("drawing", ""))
         except ValueError as exc:
@@ -226,7 +233,7 @@ class Uploads:
             await write_files(conn, caller.user, project_id, read_any=caller.read_any)
         return Target(drawing_id=drawing_id)
 
-    async def _bid_target(self, caller: Caller, value: str) -> UUID:
+    async def _bid_target(self, caller: Caller, value: str) -> tuple[UUID, int | None]:
         try:
             bid_id = UUID(value)
         except ValueError as exc:
@@ -235,8 +242,9 @@ class Uploads:
         if BIM_SUBMIT not in caller.grants:
             raise Forbidden("没有提交BIM模型的权限")
         async with self.pool.acquire() as conn:
-            await bid_accepts_models(conn, bid_id)
-        return bid_id
+            version_id = await bid_accepts_models(conn, bid_id)
+            max_bytes = await model_size_limit(conn, version_id)
+        return bid_id, max_bytes
 
     async def _concatenate(
         self,
@@ -254,7 +262,7 @@ class Uploads:
         if any(not p.done for p in pieces):
             raise Conflict("分片尚未上传完成")
         length = sum(p.length for p in pieces)
-        self._check_size(length)
+        self._check_size(length, target)
         async with AsyncExitStack() as held:
             for part in parts:
                 await held.enter_async_context(self.locks.hold(part))

@@ -54,7 +54,8 @@ async def pinned_bid(as_user: Any, pool: Any, ids_xml: str | None = None) -> str
     assert created.status_code == 201, created.text
     bid_id = created.json()["id"]
     content = {"allowed_schemas": ["IFC4"], "rules": {c: {"enabled": True, "params": {}} for c in load_all()},
-               "ids": {"name": "测试数据项清单", "xml": ids_xml} if ids_xml else None}  # fmt: skip
+               "ids": {"name": "测试数据项清单", "xml": ids_xml} if ids_xml else None,
+               "max_model_bytes": 200 * 1024 * 1024}  # fmt: skip
     admin = stable_id("user", "admin")
     set_id, version_id = uuid.uuid4(), uuid.uuid4()
     async with pool.acquire() as conn, conn.transaction():
@@ -202,6 +203,11 @@ async def test_models_go_only_to_sessions_with_a_pinned_rule_set_and_only_as_ifc
     patch = await supplier.patch(created.headers["location"], content=pdf, headers={
         "Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"})  # fmt: skip
     assert patch.status_code == 415
+    two_gb = await supplier.post("/files/", headers={
+        "Tus-Resumable": "1.0.0", "Upload-Length": str(2 * 1024**3),
+        "Upload-Metadata": meta(filename="大模型.ifc", bid=bid)})  # fmt: skip
+    assert two_gb.status_code == 413  # refused before a byte is sent: past the rule set's 200 MB
+    assert "200 MB" in two_gb.json()["error"]["message"]
     assert (await supplier.get(f"/api/v1/bids/{bid}/checks")).json()["items"] == []
 
 
