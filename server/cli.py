@@ -133,6 +133,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import close_runtime, open_runtime
     from server.audit.service import AUDIT_KEY
     from server.bim.seed import seed_bid_pin, seed_rule_sets
+    from server.bim.seed_checks import seed_sample_check
     from server.seed import (
         PROJECTS,
         USERS,
@@ -162,6 +163,9 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             await seed_bid_pin(
                 rt.pool, audit_key, stable_id("bid", "demo"), rule_set, stable_id("user", "bidadmin")
             )
+            supplier = next(u for u in USERS if u.role == "designer")
+            await seed_sample_check(rt.pool, rt.files, rt.arq, audit_key, stable_id("bid", "demo"),
+                                    stable_id("user", supplier.login))  # fmt: skip
             code, _, login = PROJECTS[0]
             await seed_documents(
                 rt.pool,

@@ -167,6 +167,11 @@ class Settings(BaseSettings):
         ge=256 * 1024**2,
         description="Address-space cap of the child process that checks one BIM model (1.5 GB).",
     )
+    bim_checks_at_once: int = Field(
+        default=2,
+        ge=1,
+        description="BIM model checks one worker runs at once (each a child of up to the memory cap); others wait.",
+    )
     corpus_dir: Path = Field(
         default=Path("../shared/data"), description="Conformance corpus used by `make conformance` only."
     )

@@ -27,7 +27,8 @@ WORKER_POLL_S = 0.05
 FUNCTIONS: list[Function] = [
     func(open_project_archive, timeout=60, max_tries=5),
     func(sweep_expired_uploads, timeout=600, max_tries=3),
-    func(run_bim_check, timeout=1500, max_tries=3),  # the stages' own limits add up to ~15 minutes
+    # The stages' own limits bound a check (~15 minutes); the rest is waiting for a place (bim_checks_at_once).
+    func(run_bim_check, timeout=4 * 3600, max_tries=3),
     func(requeue_stale_checks, timeout=60, max_tries=1),
 ]
 CRON_JOBS: list[CronJob] = [

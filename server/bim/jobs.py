@@ -8,6 +8,7 @@ Must not: run IFC code in the worker process, or take anything but ids as argume
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import time
@@ -97,6 +98,15 @@ class _Reporter:
 
 
 async def run_bim_check(ctx: dict[str, Any], check_id: str) -> str:
+    """Check one model, waiting for one of the worker's `bim_checks_at_once` places first."""
+    gate: asyncio.Semaphore = ctx.setdefault(
+        "bim_gate", asyncio.Semaphore(ctx["settings"].bim_checks_at_once)
+    )
+    async with gate:
+        return await _run(ctx, check_id)
+
+
+async def _run(ctx: dict[str, Any], check_id: str) -> str:
     settings = ctx["settings"]
     check = UUID(check_id)
     async with ctx["pool"].acquire() as conn:

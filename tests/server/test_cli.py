@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from server.seed import stable_id
 from tests.support.clients import DEMO_PASSWORD
 from tests.support.processes import free_port
 
@@ -71,6 +72,21 @@ def test_run_starts_server_and_worker_prints_the_url_and_logins_and_ctrl_c_stops
             pdf = client.get(f"/api/v1/drawings/{with_file['id']}/versions/1/file")
             assert pdf.content.startswith(b"%PDF-1.7")
             assert pdf.content.rstrip().endswith(b"%%EOF")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as supplier:
+            login = supplier.post("/api/v1/login", json={"login": "huadong", "password": DEMO_PASSWORD})
+            assert login.status_code == 200
+            bid = stable_id("bid", "demo")  # its sample model is checked by the worker `run` started
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                checks = supplier.get(f"/api/v1/bids/{bid}/checks").json()["items"]
+                if checks and checks[0]["status"] in ("passed", "failed", "error"):
+                    break
+                time.sleep(1)
+            assert checks[0]["status"] == "failed", checks
+            report = supplier.get(f"/api/v1/bim/checks/{checks[0]['id']}/report").json()
+            ids_stage = next(s for s in report["stages"] if s["stage"] == "ids")
+            missing = {row["name"] for row in ids_stage["data"]["completeness"]["fill_in"]}
+            assert {"一层外墙-02"} <= missing  # the walls left without a fire rating
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
         with httpx.Client(timeout=2) as client:
