@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bim.outcomes import Outcome
+from bim.outcomes import Instance, Outcome, Severity
 
 Stage = Literal["normative", "tender"]
 Check = Callable[[Any, Mapping[str, Any]], Iterable[Outcome]]
@@ -47,3 +47,30 @@ def rule(
         return check
 
     return register
+
+
+# -- helpers the rule modules share ---------------------------------------------------------------------
+
+
+def outcome(
+    code: str, version: int, severity: Severity, message: str, entity: Any = None, expected: Any = None,
+    observed: Any = None,
+) -> Outcome:  # fmt: skip
+    """One outcome of rule `code` about `entity` (an ifcopenshell instance, or None for the model)."""
+    return Outcome(
+        rule=code, version=version, severity=severity, message=message,
+        instance=Instance.of(entity) if entity is not None else None, expected=expected, observed=observed,
+    )  # fmt: skip
+
+
+def ref(entity: Any) -> str:
+    """`#12 IfcWall`, for messages."""
+    return f"#{entity.id()} {entity.is_a()}"
+
+
+def by_type(model: Any, ifc_class: str, include_subtypes: bool = True) -> list[Any]:
+    """`model.by_type`, but empty for a class the model's schema does not have."""
+    try:
+        return list(model.by_type(ifc_class, include_subtypes=include_subtypes))
+    except RuntimeError:
+        return []

@@ -11,35 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from bim.outcomes import Instance, Outcome, Severity
-from bim.rules.base import rule
-from bim.rules.project import by_type
+from bim.outcomes import Outcome, Severity
+from bim.rules.base import by_type, outcome, ref, rule
 from bim.rules.spatial import schema_key
-
-
-def _outcome(
-    code: str,
-    version: int,
-    severity: Severity,
-    message: str,
-    entity: Any = None,
-    expected: Any = None,
-    observed: Any = None,
-) -> Outcome:
-    return Outcome(
-        rule=code,
-        version=version,
-        severity=severity,
-        message=message,
-        instance=Instance.of(entity) if entity is not None else None,
-        expected=expected,
-        observed=observed,
-    )
-
-
-def _ref(entity: Any) -> str:
-    return f"#{entity.id()} {entity.is_a()}"
-
 
 # --- IFC102 -------------------------------------------------------------------------------------
 
@@ -228,11 +202,11 @@ def check_ifc102(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
     for ifc_class in DEPRECATED_ENTITIES[schema]:
         for entity in by_type(model, ifc_class, include_subtypes=False):
             found.append(
-                _outcome(
+                outcome(
                     "IFC102",
                     5,
                     Severity.ERROR,
-                    f"{_ref(entity)}：{ifc_class} 在 {schema} 中已废弃，不得导出",
+                    f"{ref(entity)}：{ifc_class} 在 {schema} 中已废弃，不得导出",
                     entity,
                     "不使用已废弃实体",
                     ifc_class,
@@ -243,11 +217,11 @@ def check_ifc102(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             value = getattr(entity, attribute, None)
             if not _empty(value):
                 found.append(
-                    _outcome(
+                    outcome(
                         "IFC102",
                         5,
                         Severity.ERROR,
-                        f"{_ref(entity)} 的属性 {attribute} 在 {schema} 中已废弃，应留空，实际为 {value!r}",
+                        f"{ref(entity)} 的属性 {attribute} 在 {schema} 中已废弃，应留空，实际为 {value!r}",
                         entity,
                         None,
                         repr(value),
@@ -258,11 +232,11 @@ def check_ifc102(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             value = getattr(entity, attribute, None)
             if value in values:
                 found.append(
-                    _outcome(
+                    outcome(
                         "IFC102",
                         5,
                         Severity.ERROR,
-                        f"{_ref(entity)} 的 {attribute} 取值 {value} 在 {schema} 中已废弃",
+                        f"{ref(entity)} 的 {attribute} 取值 {value} 在 {schema} 中已废弃",
                         entity,
                         f"非 {'/'.join(values)}",
                         value,
@@ -271,11 +245,11 @@ def check_ifc102(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
     for pset in by_type(model, "IfcPropertySet"):
         if getattr(pset, "Name", None) in DEPRECATED_PSETS:
             found.append(
-                _outcome(
+                outcome(
                     "IFC102",
                     5,
                     Severity.ERROR,
-                    f"{_ref(pset)}：属性集 {pset.Name} 已废弃，不得使用",
+                    f"{ref(pset)}：属性集 {pset.Name} 已废弃，不得使用",
                     pset,
                     None,
                     pset.Name,
@@ -284,7 +258,7 @@ def check_ifc102(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
     found.sort(key=lambda o: (o.instance.step_id or 0) if o.instance else 0)
     yield from found
     if not found:
-        yield _outcome("IFC102", 5, Severity.PASSED, f"未发现 {schema} 中已废弃的实体、属性、枚举值或属性集")
+        yield outcome("IFC102", 5, Severity.PASSED, f"未发现 {schema} 中已废弃的实体、属性、枚举值或属性集")
 
 
 # --- OJT001 -------------------------------------------------------------------------------------
@@ -313,18 +287,18 @@ def check_ojt001(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
         if getattr(obj, "PredefinedType", None) != "USERDEFINED" or _typed_by(obj):
             continue
         if _empty(getattr(obj, "ObjectType", None)):
-            yield _outcome(
+            yield outcome(
                 "OJT001",
                 2,
                 Severity.ERROR,
-                f"{_ref(obj)} 的 PredefinedType 为 USERDEFINED，但 ObjectType 为空，应填写自定义类型名称",
+                f"{ref(obj)} 的 PredefinedType 为 USERDEFINED，但 ObjectType 为空，应填写自定义类型名称",
                 obj,
                 "ObjectType 非空",
                 None,
             )
         else:
-            yield _outcome(
-                "OJT001", 2, Severity.PASSED, f"{_ref(obj)} 的自定义类型 {obj.ObjectType!r} 已填写", obj
+            yield outcome(
+                "OJT001", 2, Severity.PASSED, f"{ref(obj)} 的自定义类型 {obj.ObjectType!r} 已填写", obj
             )
     for type_object in sorted(by_type(model, "IfcTypeObject"), key=lambda e: e.id()):
         if not hasattr(type_object, "PredefinedType"):
@@ -334,19 +308,19 @@ def check_ojt001(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
         attribute = _type_name_attribute(type_object)
         if predefined == "USERDEFINED" and attribute is not None:
             if _empty(getattr(type_object, attribute, None)):
-                yield _outcome(
+                yield outcome(
                     "OJT001",
                     2,
                     Severity.ERROR,
-                    f"{_ref(type_object)} 的 PredefinedType 为 USERDEFINED，但 {attribute} 为空，"
+                    f"{ref(type_object)} 的 PredefinedType 为 USERDEFINED，但 {attribute} 为空，"
                     "应填写自定义类型名称",
                     type_object,
                     f"{attribute} 非空",
                     None,
                 )
             else:
-                yield _outcome(
-                    "OJT001", 2, Severity.PASSED, f"{_ref(type_object)} 的 {attribute} 已填写", type_object
+                yield outcome(
+                    "OJT001", 2, Severity.PASSED, f"{ref(type_object)} 的 {attribute} 已填写", type_object
                 )
         # Scenario 3 (IFC4, IFC4X3): a type object that sets the predefined type (anything but
         # NOTDEFINED) → its occurrences leave theirs unset (NOTDEFINED is read as unset).
@@ -360,19 +334,19 @@ def check_ojt001(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
         for _, obj in sorted(occurrences.items()):
             value = getattr(obj, "PredefinedType", None)
             if value is None or value == "NOTDEFINED":
-                yield _outcome(
+                yield outcome(
                     "OJT001",
                     2,
                     Severity.PASSED,
-                    f"{_ref(obj)} 未重复设置 PredefinedType，由类型 {_ref(type_object)} 决定",
+                    f"{ref(obj)} 未重复设置 PredefinedType，由类型 {ref(type_object)} 决定",
                     obj,
                 )
             else:
-                yield _outcome(
+                yield outcome(
                     "OJT001",
                     2,
                     Severity.ERROR,
-                    f"{_ref(obj)} 由类型 {_ref(type_object)}（PredefinedType={predefined}）定义，"
+                    f"{ref(obj)} 由类型 {ref(type_object)}（PredefinedType={predefined}）定义，"
                     f"实例自身的 PredefinedType 应留空，实际为 {value}",
                     obj,
                     None,

@@ -14,33 +14,8 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from bim.outcomes import Instance, Outcome, Severity
-from bim.rules.base import rule
-from bim.rules.project import by_type
-
-
-def _outcome(
-    code: str,
-    version: int,
-    severity: Severity,
-    message: str,
-    entity: Any = None,
-    expected: Any = None,
-    observed: Any = None,
-) -> Outcome:
-    return Outcome(
-        rule=code,
-        version=version,
-        severity=severity,
-        message=message,
-        instance=Instance.of(entity) if entity is not None else None,
-        expected=expected,
-        observed=observed,
-    )
-
-
-def _ref(entity: Any) -> str:
-    return f"#{entity.id()} {entity.is_a()}"
+from bim.outcomes import Outcome, Severity
+from bim.rules.base import by_type, outcome, ref, rule
 
 
 def _attr(entity: Any, name: str) -> Any:
@@ -84,7 +59,7 @@ def cyclic_placements(model: Any) -> dict[int, list[Any]]:
 def check_lop000(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
     placements = by_type(model, "IfcLocalPlacement")
     if placements:
-        yield _outcome("LOP000", 1, Severity.PASSED, f"模型包含 {len(placements)} 个 IfcLocalPlacement")
+        yield outcome("LOP000", 1, Severity.PASSED, f"模型包含 {len(placements)} 个 IfcLocalPlacement")
 
 
 # --- TB101 --------------------------------------------------------------------------------------
@@ -100,11 +75,11 @@ def check_tb101(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
         cycle = cycles[step_id]
         member = next(p for p in cycle if p.id() == step_id)
         if len(cycle) == 1:
-            message = f"{_ref(member)} 的 PlacementRelTo 引用了自身，定位无法求解"
+            message = f"{ref(member)} 的 PlacementRelTo 引用了自身，定位无法求解"
         else:
             chain = " → ".join(f"#{p.id()}" for p in [*cycle, cycle[0]])
-            message = f"{_ref(member)} 处于循环定位链中（{chain}），定位无法求解"
-        yield _outcome("TB101", 1, Severity.ERROR, message, member, "无循环的定位链", [p.id() for p in cycle])
+            message = f"{ref(member)} 处于循环定位链中（{chain}），定位无法求解"
+        yield outcome("TB101", 1, Severity.ERROR, message, member, "无循环的定位链", [p.id() for p in cycle])
     users: list[tuple[Any, Any]] = []
     if cycles:
         for product in by_type(model, "IfcProduct"):
@@ -115,17 +90,17 @@ def check_tb101(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             if node is not None and hasattr(node, "id") and node.id() in cycles:
                 users.append((product, node))
     for product, node in sorted(users, key=lambda pair: pair[0].id()):
-        yield _outcome(
+        yield outcome(
             "TB101",
             1,
             Severity.ERROR,
-            f"{_ref(product)} 的定位依赖循环定位 #{node.id()}，其位置无法确定",
+            f"{ref(product)} 的定位依赖循环定位 #{node.id()}，其位置无法确定",
             product,
             "无循环的定位链",
             node.id(),
         )
     if not cycles:
-        yield _outcome("TB101", 1, Severity.PASSED, f"{len(placements)} 个对象定位均无循环引用")
+        yield outcome("TB101", 1, Severity.PASSED, f"{len(placements)} 个对象定位均无循环引用")
 
 
 # --- TB102 --------------------------------------------------------------------------------------
@@ -135,7 +110,7 @@ def _placement_problems(placement: Any) -> list[tuple[str, Any, Any]]:
     problems: list[tuple[str, Any, Any]] = []
     parent = _attr(placement, "PlacementRelTo")
     if parent is not None and not (hasattr(parent, "is_a") and parent.is_a("IfcObjectPlacement")):
-        observed = _ref(parent) if hasattr(parent, "is_a") else repr(parent)
+        observed = ref(parent) if hasattr(parent, "is_a") else repr(parent)
         problems.append(
             (f"PlacementRelTo 应引用 IfcObjectPlacement，实际引用 {observed}", "IfcObjectPlacement", observed)
         )
@@ -153,7 +128,7 @@ def _placement_problems(placement: Any) -> list[tuple[str, Any, Any]]:
             hasattr(relative, "is_a")
             and (relative.is_a("IfcAxis2Placement3D") or relative.is_a("IfcAxis2Placement2D"))
         ):
-            observed = _ref(relative) if hasattr(relative, "is_a") else repr(relative)
+            observed = ref(relative) if hasattr(relative, "is_a") else repr(relative)
             problems.append(
                 (
                     f"RelativePlacement 应为 IfcAxis2Placement2D/3D，实际为 {observed}",
@@ -163,14 +138,14 @@ def _placement_problems(placement: Any) -> list[tuple[str, Any, Any]]:
             )
         elif _attr(relative, "Location") is None:
             problems.append(
-                (f"RelativePlacement {_ref(relative)} 缺少必填属性 Location", "IfcCartesianPoint", None)
+                (f"RelativePlacement {ref(relative)} 缺少必填属性 Location", "IfcCartesianPoint", None)
             )
         elif not _attr(relative, "Location").is_a("IfcCartesianPoint"):
             location = _attr(relative, "Location")
             problems.append(
                 (
-                    f"RelativePlacement {_ref(relative)} 的 Location 应为 IfcCartesianPoint，实际为 "
-                    f"{_ref(location)}",
+                    f"RelativePlacement {ref(relative)} 的 Location 应为 IfcCartesianPoint，实际为 "
+                    f"{ref(location)}",
                     "IfcCartesianPoint",
                     location.is_a(),
                 )
@@ -188,8 +163,8 @@ def check_tb102(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
     for placement in placements:
         for message, expected, observed in _placement_problems(placement):
             fine = False
-            yield _outcome(
-                "TB102", 1, Severity.ERROR, f"{_ref(placement)}：{message}", placement, expected, observed
+            yield outcome(
+                "TB102", 1, Severity.ERROR, f"{ref(placement)}：{message}", placement, expected, observed
             )
     for product in products:
         placement = _attr(product, "ObjectPlacement")
@@ -197,18 +172,18 @@ def check_tb102(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             hasattr(placement, "is_a") and placement.is_a("IfcObjectPlacement")
         ):
             fine = False
-            observed = _ref(placement) if hasattr(placement, "is_a") else repr(placement)
-            yield _outcome(
+            observed = ref(placement) if hasattr(placement, "is_a") else repr(placement)
+            yield outcome(
                 "TB102",
                 1,
                 Severity.ERROR,
-                f"{_ref(product)} 的 ObjectPlacement 应为 IfcObjectPlacement，实际为 {observed}",
+                f"{ref(product)} 的 ObjectPlacement 应为 IfcObjectPlacement，实际为 {observed}",
                 product,
                 "IfcObjectPlacement",
                 observed,
             )
     if fine:
-        yield _outcome("TB102", 1, Severity.PASSED, f"{len(placements)} 个对象定位的引用均完整有效")
+        yield outcome("TB102", 1, Severity.PASSED, f"{len(placements)} 个对象定位的引用均完整有效")
 
 
 # --- TB103 --------------------------------------------------------------------------------------
@@ -313,11 +288,11 @@ def check_tb103(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
         distance = math.sqrt(sum(c * c for c in origin))
         if distance > limit:
             flagged_placements.add(placement.id())
-            yield _outcome(
+            yield outcome(
                 "TB103",
                 1,
                 severity,
-                f"{_ref(product)} 的绝对位置 ({origin[0]:.1f}, {origin[1]:.1f}, {origin[2]:.1f}) m 距原点 "
+                f"{ref(product)} 的绝对位置 ({origin[0]:.1f}, {origin[1]:.1f}, {origin[2]:.1f}) m 距原点 "
                 f"{distance / 1000:.2f} km，超过 {limit / 1000:g} km；大坐标应通过 IfcMapConversion 表达",
                 product,
                 limit,
@@ -333,18 +308,18 @@ def check_tb103(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
         checked += 1
         distance = math.sqrt(sum(float(c) ** 2 for c in coordinates)) * scale
         if distance > limit:
-            yield _outcome(
+            yield outcome(
                 "TB103",
                 1,
                 severity,
-                f"{_ref(placement)} 的定位点 {_ref(location)} 距其参照原点 {distance / 1000:.2f} km，"
+                f"{ref(placement)} 的定位点 {ref(location)} 距其参照原点 {distance / 1000:.2f} km，"
                 f"超过 {limit / 1000:g} km",
                 placement,
                 limit,
                 round(distance, 3),
             )
     if checked:
-        yield _outcome(
+        yield outcome(
             "TB103", 1, Severity.PASSED, f"已检查 {checked} 个构件/定位的坐标范围（限值 {limit / 1000:g} km）"
         )
 
@@ -372,15 +347,15 @@ def check_tb104(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             users = sorted(model.get_inverse(direction), key=lambda e: e.id())
         except Exception:  # inverses unavailable: report the direction alone
             users = []
-        where = "、".join(_ref(u) for u in users[:5]) or "（未被引用）"
-        yield _outcome(
+        where = "、".join(ref(u) for u in users[:5]) or "（未被引用）"
+        yield outcome(
             "TB104",
             1,
             Severity.ERROR,
-            f"{_ref(direction)} 的方向比 {tuple(ratios)} 为零向量，无法确定方向；被 {where} 使用",
+            f"{ref(direction)} 的方向比 {tuple(ratios)} 为零向量，无法确定方向；被 {where} 使用",
             direction,
             "非零向量",
             ratios,
         )
     if not bad:
-        yield _outcome("TB104", 1, Severity.PASSED, f"{len(directions)} 个 IfcDirection 均为非零向量")
+        yield outcome("TB104", 1, Severity.PASSED, f"{len(directions)} 个 IfcDirection 均为非零向量")

@@ -14,41 +14,8 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from bim.outcomes import Instance, Outcome, Severity
-from bim.rules.base import rule
-
-
-def by_type(model: Any, ifc_class: str, include_subtypes: bool = True) -> list[Any]:
-    """`model.by_type`, but empty for a class the model's schema does not have."""
-    try:
-        return list(model.by_type(ifc_class, include_subtypes=include_subtypes))
-    except RuntimeError:
-        return []
-
-
-def _outcome(
-    code: str,
-    version: int,
-    severity: Severity,
-    message: str,
-    entity: Any = None,
-    expected: Any = None,
-    observed: Any = None,
-) -> Outcome:
-    return Outcome(
-        rule=code,
-        version=version,
-        severity=severity,
-        message=message,
-        instance=Instance.of(entity) if entity is not None else None,
-        expected=expected,
-        observed=observed,
-    )
-
-
-def _ref(entity: Any) -> str:
-    return f"#{entity.id()} {entity.is_a()}"
-
+from bim.outcomes import Outcome, Severity
+from bim.rules.base import by_type, outcome, ref, rule
 
 # --- PJS000 -------------------------------------------------------------------------------------
 
@@ -57,7 +24,7 @@ def _ref(entity: Any) -> str:
 def check_pjs000(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
     """Activation only: the functional part applies when the model has an IfcProject."""
     for project in by_type(model, "IfcProject"):
-        yield _outcome("PJS000", 1, Severity.PASSED, f"模型包含项目 {_ref(project)}", project)
+        yield outcome("PJS000", 1, Severity.PASSED, f"模型包含项目 {ref(project)}", project)
 
 
 # --- PJS101 -------------------------------------------------------------------------------------
@@ -67,15 +34,15 @@ def check_pjs000(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
 def check_pjs101(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
     projects = sorted(by_type(model, "IfcProject", include_subtypes=False), key=lambda e: e.id())
     if len(projects) == 1:
-        yield _outcome("PJS101", 1, Severity.PASSED, "模型恰好包含一个 IfcProject", projects[0], 1, 1)
+        yield outcome("PJS101", 1, Severity.PASSED, "模型恰好包含一个 IfcProject", projects[0], 1, 1)
     elif not projects:
-        yield _outcome(
+        yield outcome(
             "PJS101", 1, Severity.ERROR, "模型缺少 IfcProject：应恰好有 1 个，实际 0 个", None, 1, 0
         )
     else:
         ids = "、".join(f"#{p.id()}" for p in projects)
         for project in projects:
-            yield _outcome(
+            yield outcome(
                 "PJS101",
                 1,
                 Severity.ERROR,
@@ -116,17 +83,17 @@ def check_pjs003(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             continue
         problems = guid_problems(value)
         if problems:
-            yield _outcome(
+            yield outcome(
                 "PJS003",
                 1,
                 Severity.ERROR,
-                f"{_ref(root)} 的 GlobalId {value!r} 格式错误：" + "；".join(problems),
+                f"{ref(root)} 的 GlobalId {value!r} 格式错误：" + "；".join(problems),
                 root,
                 "22 位 IFC base64 字符（0-9A-Za-z_$），首字符 0–3",
                 value,
             )
         else:
-            yield _outcome("PJS003", 1, Severity.PASSED, f"{_ref(root)} 的 GlobalId 格式正确", root)
+            yield outcome("PJS003", 1, Severity.PASSED, f"{ref(root)} 的 GlobalId 格式正确", root)
 
 
 @rule("TB100", 1, "项目：GlobalId 在模型内必须唯一")
@@ -151,17 +118,17 @@ def check_tb100(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
         entities.sort(key=lambda e: e.id())
         others = "、".join(f"#{e.id()}" for e in entities)
         for entity in entities:
-            yield _outcome(
+            yield outcome(
                 "TB100",
                 1,
                 Severity.ERROR,
-                f"{_ref(entity)} 的 GlobalId {value!r} 与其他实例重复（共 {len(entities)} 个：{others}）",
+                f"{ref(entity)} 的 GlobalId {value!r} 与其他实例重复（共 {len(entities)} 个：{others}）",
                 entity,
                 "唯一",
                 len(entities),
             )
     if not duplicated:
-        yield _outcome("TB100", 1, Severity.PASSED, f"全部 {len(roots)} 个 IfcRoot 实例的 GlobalId 互不相同")
+        yield outcome("TB100", 1, Severity.PASSED, f"全部 {len(roots)} 个 IfcRoot 实例的 GlobalId 互不相同")
 
 
 # --- PJS002 -------------------------------------------------------------------------------------
@@ -189,15 +156,13 @@ def check_pjs002(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
                     found.setdefault(definition.id(), (definition, project))
     for _, (definition, project) in sorted(found.items()):
         if any(definition.is_a(c) for c in DECLARABLE):
-            yield _outcome(
-                "PJS002", 2, Severity.PASSED, f"{_ref(definition)} 由项目声明，类型允许", definition
-            )
+            yield outcome("PJS002", 2, Severity.PASSED, f"{ref(definition)} 由项目声明，类型允许", definition)
         else:
-            yield _outcome(
+            yield outcome(
                 "PJS002",
                 2,
                 Severity.ERROR,
-                f"{_ref(definition)} 通过 IfcRelDeclares 关联到项目 {_ref(project)}，但项目只能声明"
+                f"{ref(definition)} 通过 IfcRelDeclares 关联到项目 {ref(project)}，但项目只能声明"
                 f"{'、'.join(DECLARABLE)}；构件等对象实例应通过空间包含关系关联到空间结构",
                 definition,
                 list(DECLARABLE),
@@ -331,7 +296,7 @@ def _pjs001_unit(unit: Any, table: Mapping[str, tuple[str, float, float | None]]
     if measure is not None and component is not None:
         if not component.is_a("IfcSIUnit"):
             errors.append(
-                (f"换算因子的基准单位应为 IfcSIUnit，实际为 {_ref(component)}", "IfcSIUnit", component.is_a())
+                (f"换算因子的基准单位应为 IfcSIUnit，实际为 {ref(component)}", "IfcSIUnit", component.is_a())
             )
         else:
             expected_si = SI_BASE_FOR.get(unit_type or "")
@@ -361,9 +326,9 @@ def _pjs001_unit(unit: Any, table: Mapping[str, tuple[str, float, float | None]]
                             )
                         )
     for message, expected, observed in errors:
-        yield _outcome("PJS001", 2, Severity.ERROR, f"{_ref(unit)}：{message}", unit, expected, observed)
+        yield outcome("PJS001", 2, Severity.ERROR, f"{ref(unit)}：{message}", unit, expected, observed)
     if not errors:
-        yield _outcome("PJS001", 2, Severity.PASSED, f"{_ref(unit)}（{name}）换算单位正确", unit)
+        yield outcome("PJS001", 2, Severity.PASSED, f"{ref(unit)}（{name}）换算单位正确", unit)
 
 
 @rule("PJS001", 2, "项目：换算单位（IfcConversionBasedUnit）的名称、换算因子与基准 SI 单位须符合推荐值")

@@ -23,9 +23,9 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from bim.outcomes import Instance, Outcome, Severity
+from bim.outcomes import Outcome, Severity
 from bim.psets_tables import Kind, SetDef, closest_name, definitions, lookup, schema_of
-from bim.rules.base import rule
+from bim.rules.base import outcome, ref, rule
 
 logger = logging.getLogger(__name__)
 
@@ -62,18 +62,6 @@ def _by_type(model: Any, ifc_class: str) -> list[Any]:
         return list(model.by_type(ifc_class))
     except RuntimeError:  # not a class of this schema
         return []
-
-
-def _outcome(code: str, version: int, severity: Severity, message: str, entity: Any = None,
-             expected: Any = None, observed: Any = None) -> Outcome:  # fmt: skip
-    return Outcome(
-        rule=code, version=version, severity=severity, message=message,
-        instance=Instance.of(entity) if entity is not None else None, expected=expected, observed=observed,
-    )  # fmt: skip
-
-
-def _ref(entity: Any) -> str:
-    return f"#{entity.id()} {entity.is_a()}"
 
 
 def _quoted(values: Iterable[str]) -> str:
@@ -143,17 +131,17 @@ def _applicability(code: str, version: int, the_set: Any, definition: SetDef,
     on_types = [o for o in occurrences if is_a(o, "IfcTypeObject")] + types
     for obj in (o for o in occurrences if not is_a(o, "IfcTypeObject")):
         if template in _NOT_ON_OCCURRENCES:
-            yield _outcome(code, version, Severity.ERROR,
+            yield outcome(code, version, Severity.ERROR,
                            f"标准{label}「{definition.name}」（模板类型 {template}）只能通过类型对象（IfcTypeObject）"
-                           f"赋予，却直接关联到实例 {_ref(obj)}（{label} {_ref(the_set)}）",
+                           f"赋予，却直接关联到实例 {ref(obj)}（{label} {ref(the_set)}）",
                            obj, "IfcTypeObject", obj.is_a())  # fmt: skip
         matched = _matching(definition, obj, on_type=False)
         yield from _check_class_and_type(code, version, the_set, definition, obj, matched, label)
     for obj in on_types:
         if template in _NOT_ON_TYPES:
-            yield _outcome(code, version, Severity.ERROR,
+            yield outcome(code, version, Severity.ERROR,
                            f"标准{label}「{definition.name}」（模板类型 {template}）只能赋予实例（IfcObject），"
-                           f"却关联到类型对象 {_ref(obj)}（{label} {_ref(the_set)}）",
+                           f"却关联到类型对象 {ref(obj)}（{label} {ref(the_set)}）",
                            obj, "IfcObject", obj.is_a())  # fmt: skip
         matched = _matching(definition, obj, on_type=True)
         yield from _check_class_and_type(code, version, the_set, definition, obj, matched, label)
@@ -183,9 +171,9 @@ def _matching(definition: SetDef, obj: Any, on_type: bool) -> list[str]:
 def _check_class_and_type(code: str, version: int, the_set: Any, definition: SetDef, obj: Any,
                           matched: list[str], label: str) -> Iterator[Outcome]:  # fmt: skip
     if not matched:
-        yield _outcome(code, version, Severity.ERROR,
-                       f"标准{label}「{definition.name}」不适用于 {_ref(obj)}：只适用于 "
-                       f"{_quoted(definition.applicable) or '（无）'}（{label} {_ref(the_set)}）",
+        yield outcome(code, version, Severity.ERROR,
+                       f"标准{label}「{definition.name}」不适用于 {ref(obj)}：只适用于 "
+                       f"{_quoted(definition.applicable) or '（无）'}（{label} {ref(the_set)}）",
                        obj, list(definition.applicable), obj.is_a())  # fmt: skip
         return
     lowered = {m.lower() for m in matched}
@@ -196,10 +184,10 @@ def _check_class_and_type(code: str, version: int, the_set: Any, definition: Set
     observed = observed.upper() if isinstance(observed, str) else observed
     if observed not in allowed:
         expected = sorted({p for p in allowed if p})
-        yield _outcome(code, version, Severity.ERROR,
+        yield outcome(code, version, Severity.ERROR,
                        f"标准{label}「{definition.name}」只适用于预定义类型为 {_quoted(expected)} 的 "
-                       f"{_quoted(matched)}，而 {_ref(obj)} 的预定义类型为 {observed or '（未定义）'}"
-                       f"（{label} {_ref(the_set)}）",
+                       f"{_quoted(matched)}，而 {ref(obj)} 的预定义类型为 {observed or '（未定义）'}"
+                       f"（{label} {ref(the_set)}）",
                        obj, expected[0] if len(expected) == 1 else expected, observed)  # fmt: skip
 
 
@@ -215,15 +203,15 @@ def _member_checks(code: str, version: int, the_set: Any, definition: SetDef) ->
         name = prop[MEMBER_NAME]
         spec = definition.properties.get(name) if isinstance(name, str) else None
         if spec is None:
-            yield _outcome(code, version, Severity.ERROR,
-                           f"标准{label}「{definition.name}」{_ref(the_set)} 中的{member} {_ref(prop)}「{name}」"
+            yield outcome(code, version, Severity.ERROR,
+                           f"标准{label}「{definition.name}」{ref(the_set)} 中的{member} {ref(prop)}「{name}」"
                            f"不是该{label}的标准{member}",
                            the_set, sorted(definition.properties), name)  # fmt: skip
             continue
         if spec.ifc_class and not is_a(prop, spec.ifc_class):
-            yield _outcome(code, version, Severity.ERROR,
-                           f"标准{label}「{definition.name}」{_ref(the_set)} 中的{member}「{name}」应为 "
-                           f"{spec.ifc_class}，实际为 {prop.is_a()}（{_ref(prop)}）",
+            yield outcome(code, version, Severity.ERROR,
+                           f"标准{label}「{definition.name}」{ref(the_set)} 中的{member}「{name}」应为 "
+                           f"{spec.ifc_class}，实际为 {prop.is_a()}（{ref(prop)}）",
                            the_set, spec.ifc_class, prop.is_a())  # fmt: skip
             continue
         if definition.kind != "pset":
@@ -231,17 +219,17 @@ def _member_checks(code: str, version: int, the_set: Any, definition: SetDef) ->
         if is_a(prop, "IfcPropertySingleValue"):
             value = prop[VALUES]
             if value is not None and spec.data_type and not is_a(value, spec.data_type):
-                yield _outcome(code, version, Severity.ERROR,
-                               f"标准属性集「{definition.name}」{_ref(the_set)} 中的属性「{name}」的值类型应为 "
-                               f"{spec.data_type}，实际为 {value.is_a()}（{_ref(prop)}）",
+                yield outcome(code, version, Severity.ERROR,
+                               f"标准属性集「{definition.name}」{ref(the_set)} 中的属性「{name}」的值类型应为 "
+                               f"{spec.data_type}，实际为 {value.is_a()}（{ref(prop)}）",
                                the_set, spec.data_type, value.is_a())  # fmt: skip
         elif is_a(prop, "IfcPropertyEnumeratedValue") and spec.enumeration is not None:
             for value in prop[VALUES] or ():
                 raw = value[0] if hasattr(value, "is_a") else value  # wrappedValue
                 if raw not in spec.enumeration:
-                    yield _outcome(code, version, Severity.ERROR,
-                                   f"标准属性集「{definition.name}」{_ref(the_set)} 中的属性「{name}」的枚举值"
-                                   f"「{raw}」不在标准取值 {_quoted(spec.enumeration)} 中（{_ref(prop)}）",
+                    yield outcome(code, version, Severity.ERROR,
+                                   f"标准属性集「{definition.name}」{ref(the_set)} 中的属性「{name}」的枚举值"
+                                   f"「{raw}」不在标准取值 {_quoted(spec.enumeration)} 中（{ref(prop)}）",
                                    the_set, list(spec.enumeration), raw)  # fmt: skip
 
 
@@ -266,16 +254,16 @@ def _standard_sets(code: str, version: int, model: Any, kind: Kind) -> Iterator[
                 errors += 1
                 suggestion = closest_name(schema, name, kind)
                 hint = f"，是否应为「{suggestion}」？" if suggestion else ""
-                yield _outcome(code, version, Severity.ERROR,
-                               f"{label} {_ref(the_set)} 的名称「{name}」以 {prefix} 开头，但不是 "
+                yield outcome(code, version, Severity.ERROR,
+                               f"{label} {ref(the_set)} 的名称「{name}」以 {prefix} 开头，但不是 "
                                f"{schema} 的标准{label}{hint}（自定义{label}不得使用 {prefix} 前缀）",
                                the_set, suggestion or f"{schema} 标准{label}名称", name)  # fmt: skip
                 continue
             found = list(_member_checks(code, version, the_set, definition))
             method = the_set[METHOD_OF_MEASUREMENT] if kind == "qto" else "BaseQuantities"
             if method != "BaseQuantities":
-                found.append(_outcome(code, version, Severity.ERROR,
-                                      f"标准数量集「{name}」{_ref(the_set)} 的 MethodOfMeasurement 应为 "
+                found.append(outcome(code, version, Severity.ERROR,
+                                      f"标准数量集「{name}」{ref(the_set)} 的 MethodOfMeasurement 应为 "
                                       f"'BaseQuantities'，实际为 {method!r}",
                                       the_set, "BaseQuantities", method))  # fmt: skip
             occurrences, types = attached.get(the_set.id(), ([], []))
@@ -289,9 +277,9 @@ def _standard_sets(code: str, version: int, model: Any, kind: Kind) -> Iterator[
         yield from found
     message = f"检查了 {len(sets)} 个以 {prefix} 开头的{label}（{schema}）"
     if errors:
-        yield _outcome(code, version, Severity.EXECUTED, f"{message}，其中 {errors} 个不符合标准定义")
+        yield outcome(code, version, Severity.EXECUTED, f"{message}，其中 {errors} 个不符合标准定义")
     else:
-        yield _outcome(code, version, Severity.PASSED, f"{message}，均符合标准定义")
+        yield outcome(code, version, Severity.PASSED, f"{message}，均符合标准定义")
 
 
 # --- PSE001 / QTY001 ----------------------------------------------------------------------------
@@ -325,12 +313,12 @@ def check_pse002(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
         checked += 1
         if _PSET_LIKE.match(name):
             warned += 1
-            yield _outcome("PSE002", 1, Severity.WARNING,
-                           f"自定义属性集 {_ref(the_set)} 的名称「{name}」模仿了标准前缀 Pset_，"
+            yield outcome("PSE002", 1, Severity.WARNING,
+                           f"自定义属性集 {ref(the_set)} 的名称「{name}」模仿了标准前缀 Pset_，"
                            "易与 IFC 标准属性集混淆：自定义属性集名称不应以任何大小写形式的 'Pset' 开头",
                            the_set, "不以 Pset（任意大小写）开头的名称", name)  # fmt: skip
     if checked > warned:
-        yield _outcome("PSE002", 1, Severity.PASSED,
+        yield outcome("PSE002", 1, Severity.PASSED,
                        f"{checked - warned} 个自定义属性集的名称没有模仿 Pset_ 前缀")  # fmt: skip
 
 
@@ -347,8 +335,8 @@ def check_qty000(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             continue
         for obj in rel[RELATED_OBJECTS] or ():
             if obj is not None and is_a(obj, "IfcObject"):
-                yield _outcome("QTY000", 1, Severity.PASSED,
-                               f"模型包含构件的数量信息：{_ref(obj)} 带有数量集 {_ref(definition)}"
+                yield outcome("QTY000", 1, Severity.PASSED,
+                               f"模型包含构件的数量信息：{ref(obj)} 带有数量集 {ref(definition)}"
                                f"「{definition[NAME]}」", obj)  # fmt: skip
                 return
 
@@ -371,8 +359,8 @@ def _tb201_finding(schema: str | None, the_set: Any, name: str, whitelist: froze
         label = "数量集" if kind == "qto" else "属性集"
         if name.startswith(prefix):
             if (kind == "qto") != is_qto:
-                return _outcome("TB201", 1, Severity.ERROR,
-                                f"{_ref(the_set)}「{name}」使用了 {prefix} 前缀，但该前缀只用于 {wanted_entity}",
+                return outcome("TB201", 1, Severity.ERROR,
+                                f"{ref(the_set)}「{name}」使用了 {prefix} 前缀，但该前缀只用于 {wanted_entity}",
                                 the_set, wanted_entity, the_set.is_a())  # fmt: skip
             if schema is None or not definitions(schema, kind) or lookup(schema, name, kind) is not None:
                 return None
@@ -382,8 +370,8 @@ def _tb201_finding(schema: str | None, the_set: Any, name: str, whitelist: froze
                 if suggestion
                 else "，自定义扩展须去掉该前缀并列入招标白名单"
             )
-            return _outcome("TB201", 1, Severity.ERROR,
-                            f"非标准化扩展属性：{_ref(the_set)} 的名称「{name}」以 {prefix} 开头，"
+            return outcome("TB201", 1, Severity.ERROR,
+                            f"非标准化扩展属性：{ref(the_set)} 的名称「{name}」以 {prefix} 开头，"
                             f"但不是 {schema} 标准{label}{hint}",
                             the_set, suggestion or f"{schema} 标准{label}名称", name)  # fmt: skip
         match = _IMITATION[kind].match(name)
@@ -391,12 +379,12 @@ def _tb201_finding(schema: str | None, the_set: Any, name: str, whitelist: froze
             normalised = prefix + name[match.end() :]
             suggestion = closest_name(schema, normalised, kind) if schema else None
             hint = f"，应为标准名称「{suggestion}」" if suggestion else f"，不得模仿 {prefix} 前缀"
-            return _outcome("TB201", 1, Severity.ERROR,
-                            f"非标准化扩展属性：{_ref(the_set)} 的名称「{name}」模仿了标准前缀 {prefix}{hint}",
+            return outcome("TB201", 1, Severity.ERROR,
+                            f"非标准化扩展属性：{ref(the_set)} 的名称「{name}」模仿了标准前缀 {prefix}{hint}",
                             the_set, suggestion or f"不模仿 {prefix} 前缀的名称", name)  # fmt: skip
     if whitelist and name not in whitelist:
-        return _outcome("TB201", 1, Severity.ERROR,
-                        f"非标准化扩展属性：自定义{'数量集' if is_qto else '属性集'} {_ref(the_set)}「{name}」"
+        return outcome("TB201", 1, Severity.ERROR,
+                        f"非标准化扩展属性：自定义{'数量集' if is_qto else '属性集'} {ref(the_set)}「{name}」"
                         "不在招标文件允许的扩展属性集白名单中",
                         the_set, sorted(whitelist), name)  # fmt: skip
     return None
@@ -427,7 +415,7 @@ def check_tb201(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
     if checked:
         scope = "白名单与前缀" if whitelist else "前缀（未设白名单）"
         severity = Severity.EXECUTED if errors else Severity.PASSED
-        yield _outcome("TB201", 1, severity, f"按{scope}检查了 {checked} 个属性集/数量集，{errors} 个不符合")
+        yield outcome("TB201", 1, severity, f"按{scope}检查了 {checked} 个属性集/数量集，{errors} 个不符合")
 
 
 # --- TB202 --------------------------------------------------------------------------------------
@@ -540,11 +528,11 @@ def check_tb202(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             checked += 1
             sets = [s for s in (own.get(pset), inherited.get(pset)) if s is not None]
             member = _find_property(sets, prop)
-            where = "" if member is not None else f"{_ref(element)}「{element[NAME] or ''}」"
+            where = "" if member is not None else f"{ref(element)}「{element[NAME] or ''}」"
             if member is None:
                 errors += 1
                 missing = f"属性集 {pset}" if not sets else f"属性 {pset}.{prop}"
-                yield _outcome("TB202", 1, Severity.ERROR,
+                yield outcome("TB202", 1, Severity.ERROR,
                                f"招标数据项缺失：{cls} 构件 {where} 缺少{missing}（要求 {pset}.{prop}"
                                f"{'，类型 ' + data_type if data_type else ''}）",
                                element, {"pset": pset, "property": prop, "data_type": data_type}, None)  # fmt: skip
@@ -552,12 +540,12 @@ def check_tb202(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             problem = _value_problem(member, data_type)
             if problem is not None:
                 errors += 1
-                where = f"{_ref(element)}「{element[NAME] or ''}」"
-                yield _outcome("TB202", 1, Severity.ERROR,
+                where = f"{ref(element)}「{element[NAME] or ''}」"
+                yield outcome("TB202", 1, Severity.ERROR,
                                f"招标数据项不合格：{cls} 构件 {where} 的 {pset}.{prop} {problem[0]}",
                                element, {"pset": pset, "property": prop, "data_type": data_type},
                                problem[1])  # fmt: skip
     if checked:
         severity = Severity.EXECUTED if errors else Severity.PASSED
-        yield _outcome("TB202", 1, severity,
+        yield outcome("TB202", 1, severity,
                        f"检查了 {len(elements)} 个构件的 {checked} 项招标数据项，{errors} 项缺失或不合格")  # fmt: skip

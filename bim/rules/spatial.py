@@ -15,33 +15,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from bim.outcomes import Instance, Outcome, Severity
-from bim.rules.base import rule
-from bim.rules.project import by_type
-
-
-def _outcome(
-    code: str,
-    version: int,
-    severity: Severity,
-    message: str,
-    entity: Any = None,
-    expected: Any = None,
-    observed: Any = None,
-) -> Outcome:
-    return Outcome(
-        rule=code,
-        version=version,
-        severity=severity,
-        message=message,
-        instance=Instance.of(entity) if entity is not None else None,
-        expected=expected,
-        observed=observed,
-    )
-
-
-def _ref(entity: Any) -> str:
-    return f"#{entity.id()} {entity.is_a()}"
+from bim.outcomes import Outcome, Severity
+from bim.rules.base import by_type, outcome, ref, rule
 
 
 def schema_key(model: Any) -> str:
@@ -114,18 +89,18 @@ def check_sps001(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
     if len(sites) > 1:
         fine = False
         for site in sites:
-            yield _outcome(
+            yield outcome(
                 "SPS001",
                 2,
                 Severity.ERROR,
-                f"模型中有 {len(sites)} 个 IfcSite（{_ref(site)} 为其一），最多只允许 1 个",
+                f"模型中有 {len(sites)} 个 IfcSite（{ref(site)} 为其一），最多只允许 1 个",
                 site,
                 "≤1",
                 len(sites),
             )
     if not buildings:
         fine = False
-        yield _outcome(
+        yield outcome(
             "SPS001", 2, Severity.ERROR, "模型中没有 IfcBuilding，空间结构至少需要 1 个建筑", None, "≥1", 0
         )
     expected_parent = "IfcSite" if sites else "IfcProject"
@@ -133,18 +108,18 @@ def check_sps001(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
         parent = _parent(building)
         if parent is None or not parent.is_a(expected_parent):
             fine = False
-            observed = _ref(parent) if parent is not None else "未归属"
-            yield _outcome(
+            observed = ref(parent) if parent is not None else "未归属"
+            yield outcome(
                 "SPS001",
                 2,
                 Severity.ERROR,
-                f"{_ref(building)} 应通过 IfcRelAggregates 归属于 {expected_parent}，实际：{observed}",
+                f"{ref(building)} 应通过 IfcRelAggregates 归属于 {expected_parent}，实际：{observed}",
                 building,
                 expected_parent,
                 observed,
             )
     if fine:
-        yield _outcome(
+        yield outcome(
             "SPS001",
             2,
             Severity.PASSED,
@@ -233,7 +208,7 @@ def check_sps002(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             if not parents:
                 errors.append(
                     (
-                        f"{_ref(entity)} 未聚合到任何上级空间单元，应聚合到 {'/'.join(allowed)}",
+                        f"{ref(entity)} 未聚合到任何上级空间单元，应聚合到 {'/'.join(allowed)}",
                         list(allowed),
                         None,
                     )
@@ -242,10 +217,10 @@ def check_sps002(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
                 checked = True
                 parent = parents[0]
                 if parent is None or not any(parent.is_a(c) for c in allowed):
-                    observed = _ref(parent) if parent is not None else None
+                    observed = ref(parent) if parent is not None else None
                     errors.append(
                         (
-                            f"{_ref(entity)} 聚合到 {observed}，按空间组成表只能聚合到 {'/'.join(allowed)}",
+                            f"{ref(entity)} 聚合到 {observed}，按空间组成表只能聚合到 {'/'.join(allowed)}",
                             list(allowed),
                             observed,
                         )
@@ -260,18 +235,18 @@ def check_sps002(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
                     if not any(child.is_a(c) for c in allowed):
                         errors.append(
                             (
-                                f"{_ref(entity)} 聚合了 {_ref(child)}，按空间组成表只能聚合 "
+                                f"{ref(entity)} 聚合了 {ref(child)}，按空间组成表只能聚合 "
                                 f"{'/'.join(allowed)}",
                                 list(allowed),
                                 child.is_a(),
                             )
                         )
         for message, expected, observed in errors:
-            yield _outcome("SPS002", 3, Severity.ERROR, message, entity, expected, observed)
+            yield outcome("SPS002", 3, Severity.ERROR, message, entity, expected, observed)
         if checked and not errors:
-            yield _outcome("SPS002", 3, Severity.PASSED, f"{_ref(entity)} 的空间分解符合空间组成表", entity)
+            yield outcome("SPS002", 3, Severity.PASSED, f"{ref(entity)} 的空间分解符合空间组成表", entity)
     if entities:  # the rule applied (the Validation Service's activation), whatever the checks found
-        yield _outcome("SPS002", 3, Severity.EXECUTED, f"已按空间组成表检查 {len(entities)} 个项目/空间单元")
+        yield outcome("SPS002", 3, Severity.EXECUTED, f"已按空间组成表检查 {len(entities)} 个项目/空间单元")
 
 
 # --- SPS003 -------------------------------------------------------------------------------------
@@ -286,19 +261,19 @@ def check_sps003(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             continue
         rels = contained.get(element.id(), [])
         if rels:
-            structures = "、".join(_ref(r.RelatingStructure) for r in rels if r.RelatingStructure is not None)
-            yield _outcome(
+            structures = "、".join(ref(r.RelatingStructure) for r in rels if r.RelatingStructure is not None)
+            yield outcome(
                 "SPS003",
                 1,
                 Severity.ERROR,
-                f"{_ref(element)} 已聚合到 {_ref(parent) if parent is not None else '上级对象'}，"
+                f"{ref(element)} 已聚合到 {ref(parent) if parent is not None else '上级对象'}，"
                 f"不应再包含在空间结构 {structures or '（未知）'} 中",
                 element,
                 "无空间包含",
                 structures,
             )
         else:
-            yield _outcome("SPS003", 1, Severity.PASSED, f"{_ref(element)} 为聚合部件且未被空间包含", element)
+            yield outcome("SPS003", 1, Severity.PASSED, f"{ref(element)} 为聚合部件且未被空间包含", element)
 
 
 # --- SPS004 / SPS006 (IFC4X3) -------------------------------------------------------------------
@@ -316,20 +291,20 @@ def check_sps004(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             continue
         if in_structure and positions:
             by = "、".join(
-                _ref(r.RelatingPositioningElement) for r in positions if r.RelatingPositioningElement
+                ref(r.RelatingPositioningElement) for r in positions if r.RelatingPositioningElement
             )
-            yield _outcome(
+            yield outcome(
                 "SPS004",
                 2,
                 Severity.ERROR,
-                f"{_ref(product)} 既包含在空间结构 {_ref(in_structure[0].RelatingStructure)} 中，"
+                f"{ref(product)} 既包含在空间结构 {ref(in_structure[0].RelatingStructure)} 中，"
                 f"又由定位元素 {by or '（未知）'} 定位；两者只能取其一",
                 product,
                 "空间包含或定位二选一",
                 "两者皆有",
             )
         else:
-            yield _outcome("SPS004", 2, Severity.PASSED, f"{_ref(product)} 未同时使用空间包含与定位", product)
+            yield outcome("SPS004", 2, Severity.PASSED, f"{ref(product)} 未同时使用空间包含与定位", product)
 
 
 @rule("SPS006", 1, "空间结构：由定位元素定位的构件须以空间引用（而非包含）关联到空间结构（IFC4X3）")
@@ -339,7 +314,7 @@ def check_sps006(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
     positioned = positioning(model)
     elements = _by_id(by_type(model, "IfcElement"))
     if elements:  # the rule applied (the Validation Service's activation)
-        yield _outcome("SPS006", 1, Severity.EXECUTED, f"已检查 {len(elements)} 个构件的定位与空间引用")
+        yield outcome("SPS006", 1, Severity.EXECUTED, f"已检查 {len(elements)} 个构件的定位与空间引用")
     referenced: set[int] = set()
     for rel in by_type(model, "IfcRelReferencedInSpatialStructure"):
         for element in getattr(rel, "RelatedElements", None) or ():
@@ -349,13 +324,13 @@ def check_sps006(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
         if element.id() not in positioned:
             continue
         if element.id() in referenced:
-            yield _outcome("SPS006", 1, Severity.PASSED, f"{_ref(element)} 已被空间结构引用", element)
+            yield outcome("SPS006", 1, Severity.PASSED, f"{ref(element)} 已被空间结构引用", element)
         else:
-            yield _outcome(
+            yield outcome(
                 "SPS006",
                 1,
                 Severity.ERROR,
-                f"{_ref(element)} 由定位元素定位，但没有通过 IfcRelReferencedInSpatialStructure "
+                f"{ref(element)} 由定位元素定位，但没有通过 IfcRelReferencedInSpatialStructure "
                 "引用到任何空间结构",
                 element,
                 "空间引用",
@@ -381,25 +356,25 @@ def check_sps005(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             if value:
                 present.append(attribute)
         if len(present) == 1:
-            yield _outcome(
-                "SPS005", 1, Severity.PASSED, f"{_ref(element)} 以 {present[0]} 关系作为子对象", element
+            yield outcome(
+                "SPS005", 1, Severity.PASSED, f"{ref(element)} 以 {present[0]} 关系作为子对象", element
             )
         elif not present:
-            yield _outcome(
+            yield outcome(
                 "SPS005",
                 1,
                 Severity.ERROR,
-                f"{_ref(element)} 未以任何方式（嵌套、聚合、空间包含、附着、开洞）关联到上级对象",
+                f"{ref(element)} 未以任何方式（嵌套、聚合、空间包含、附着、开洞）关联到上级对象",
                 element,
                 1,
                 0,
             )
         else:
-            yield _outcome(
+            yield outcome(
                 "SPS005",
                 1,
                 Severity.ERROR,
-                f"{_ref(element)} 同时以 {'、'.join(present)} 多种关系作为子对象，只允许一种",
+                f"{ref(element)} 同时以 {'、'.join(present)} 多种关系作为子对象，只允许一种",
                 element,
                 1,
                 present,
@@ -429,13 +404,13 @@ def check_sps007(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             or (is_element and not product.is_a("IfcFeatureElement") and not _inverse(product, "Decomposes"))
         ):
             if any(_is_spatial_container(s) for s in structures):
-                yield _outcome("SPS007", 4, Severity.PASSED, f"{_ref(product)} 已包含在空间结构中", product)
+                yield outcome("SPS007", 4, Severity.PASSED, f"{ref(product)} 已包含在空间结构中", product)
             else:
-                yield _outcome(
+                yield outcome(
                     "SPS007",
                     4,
                     Severity.ERROR,
-                    f"{_ref(product)} 未通过 IfcRelContainedInSpatialStructure 包含在任何空间单元中",
+                    f"{ref(product)} 未通过 IfcRelContainedInSpatialStructure 包含在任何空间单元中",
                     product,
                     "包含在空间结构中",
                     None,
@@ -444,19 +419,19 @@ def check_sps007(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             parent = _parent(product)
             if parent is not None and parent.is_a("IfcElement"):
                 if rels:
-                    yield _outcome(
+                    yield outcome(
                         "SPS007",
                         4,
                         Severity.ERROR,
-                        f"{_ref(product)} 是 {_ref(parent)} 的聚合部件，不应再包含在空间结构 "
-                        f"{_ref(structures[0]) if structures[0] is not None else ''} 中",
+                        f"{ref(product)} 是 {ref(parent)} 的聚合部件，不应再包含在空间结构 "
+                        f"{ref(structures[0]) if structures[0] is not None else ''} 中",
                         product,
                         "无空间包含",
                         "已空间包含",
                     )
                 else:
-                    yield _outcome(
-                        "SPS007", 4, Severity.PASSED, f"{_ref(product)} 为聚合部件且未被空间包含", product
+                    yield outcome(
+                        "SPS007", 4, Severity.PASSED, f"{ref(product)} 为聚合部件且未被空间包含", product
                     )
         elif not product.is_a("IfcGrid") and not product.is_a("IfcAnnotation"):
             # Through the product's own ContainedInStructure inverse, as the Validation Service reads
@@ -466,18 +441,18 @@ def check_sps007(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
             if not hasattr(product, "ContainedInStructure"):
                 continue
             if rels:
-                yield _outcome(
+                yield outcome(
                     "SPS007",
                     4,
                     Severity.ERROR,
-                    f"{_ref(product)} 不是构件、注释或轴网，不应通过 IfcRelContainedInSpatialStructure "
-                    f"包含在 {_ref(structures[0]) if structures[0] is not None else '空间结构'} 中",
+                    f"{ref(product)} 不是构件、注释或轴网，不应通过 IfcRelContainedInSpatialStructure "
+                    f"包含在 {ref(structures[0]) if structures[0] is not None else '空间结构'} 中",
                     product,
                     "无空间包含",
                     "已空间包含",
                 )
             else:
-                yield _outcome("SPS007", 4, Severity.PASSED, f"{_ref(product)} 未被空间包含", product)
+                yield outcome("SPS007", 4, Severity.PASSED, f"{ref(product)} 未被空间包含", product)
 
 
 # --- SPS008 -------------------------------------------------------------------------------------
@@ -499,14 +474,14 @@ def check_sps008(model: Any, params: Mapping[str, Any]) -> Iterator[Outcome]:
     for _, entity in sorted(entities.items()):
         representation = getattr(entity, "Representation", None)
         if representation is None:
-            yield _outcome("SPS008", 1, Severity.PASSED, f"{_ref(entity)} 没有独立的几何表达", entity)
+            yield outcome("SPS008", 1, Severity.PASSED, f"{ref(entity)} 没有独立的几何表达", entity)
         else:
-            yield _outcome(
+            yield outcome(
                 "SPS008",
                 1,
                 Severity.ERROR,
-                f"{_ref(entity)} 带有独立的几何表达 {_ref(representation)}；空间容器应由其包含的构件表达",
+                f"{ref(entity)} 带有独立的几何表达 {ref(representation)}；空间容器应由其包含的构件表达",
                 entity,
                 None,
-                _ref(representation),
+                ref(representation),
             )

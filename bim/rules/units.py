@@ -14,8 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bim.outcomes import Instance, Outcome, Severity
-from bim.rules.base import rule
-from bim.rules.project import by_type
+from bim.rules.base import by_type, rule
 
 REQUIRED_UNIT_TYPES = ("LENGTHUNIT", "AREAUNIT", "VOLUMEUNIT", "PLANEANGLEUNIT")
 UNIT_TYPE_LABELS = {
