@@ -167,11 +167,13 @@ async def seed_approval(actors: ActorSystem, project_id: uuid.UUID, by: uuid.UUI
 
 
 async def seed_bids(pool: Any, actors: ActorSystem, pii: Any, acl_key: bytes, timeout_s: float) -> int:
-    """One demo bid session (评标会议) of 住建委 with the demo expert, unless there is one."""
+    """The demo bid session (评标会议) of 住建委 with the demo expert, unless it exists."""
     organiser = next(u for u in USERS if u.role == "bid_admin")
     org_id = stable_id("org", organiser.org_code)
     async with pool.acquire() as conn:
-        if await conn.fetchval("SELECT count(*) FROM bid_session WHERE org_id = $1", org_id):
+        if await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM bid_session WHERE id = $1)", stable_id("bid", "demo")
+        ):
             return 0
         experts = await expert_specs(
             conn, pii, acl_key, [stable_id("user", u.login) for u in USERS if u.role == "bid_expert"]

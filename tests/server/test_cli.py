@@ -78,7 +78,9 @@ def test_run_starts_server_and_worker_prints_the_url_and_logins_and_ctrl_c_stops
             bid = stable_id("bid", "demo")  # its sample model is checked by the worker `run` started
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
-                checks = supplier.get(f"/api/v1/bids/{bid}/checks").json()["items"]
+                answer = supplier.get(f"/api/v1/bids/{bid}/checks")
+                assert answer.status_code == 200, answer.text
+                checks = answer.json()["items"]
                 if checks and checks[0]["status"] in ("passed", "failed", "error"):
                     break
                 time.sleep(1)
