@@ -103,7 +103,7 @@ _NUMBER = re.compile(rb"[+-]?[0-9]+(\.[0-9]*(?:[eE][+-]?[0-9]+)?)?")
 _ENUM = re.compile(rb"\.([A-Za-z_][A-Za-z0-9_]*)\.")
 _REF = re.compile(rb"#([0-9]+)")
 _BINARY = re.compile(rb'"([0-3][0-9A-Fa-f]*)"')
-_STRING_RUN = re.compile(rb"[\x20-\x26\x28-\x5b\x5d-\x7e\x80-\xff]+")  # printable, not ' or \; raw UTF-8 too
+_STRING_RUN = re.compile(rb"[\x20-\x26\x28-\x5b\x5d-\x7e]+")  # printable ASCII except ' and \
 _HEX = re.compile(rb"[0-9A-F]+")
 
 

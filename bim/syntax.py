@@ -28,6 +28,9 @@ MAX_DEPTH = 10  # nesting of lists and typed values the fast scan follows (IFC u
 MAX_ERRORS = 20  # duplicate-name findings reported (the rest are counted)
 
 _WS = rb"(?:[ \t\r\n]++|/\*(?:[^*]++|\*(?!/))*+\*/)*+"
+# Raw UTF-8 (bytes 0x80–0xFF) is tolerated inside strings of the DATA section: Chinese exporters write
+# names that way instead of \X2\ escapes (ISO 10303-21 edition 3 allows UTF-8); the header stays
+# strict ASCII, as the Validation Service's header checks require.
 _STRING = rb"'(?:[\x20-\x26\x28-\x7e\x80-\xff]++|''|[\r\n\t]++)*+'"
 _SIMPLE = (
     _STRING + rb"|\"[0-3][0-9A-Fa-f]*+\"|\.[A-Za-z_][A-Za-z0-9_]*+\."

@@ -111,6 +111,7 @@ def test_policy_errors_other_than_the_schema_do_not_block(tmp_path: Path):
         (b"#1=IFCLABEL('unfinished", 1, 1, "ISO-10303-21"),
         (b"ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION(('a'),'2;1');\nFILE_NAME('x", 4, 11, "字符串没有结束"),
         (b"ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION(('a'),'2;1')\n", 4, 1, "文件意外结束"),
+        (b"ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION(('a\xe2\x80\x93'),'2;1');", 3, 21, "非 ASCII"),
         (
             b"ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION(('a'),'2;1');\nFILE_NAME('a','b','c'.,'d');",
             4,
