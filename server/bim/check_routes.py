@@ -31,6 +31,7 @@ from server.routing import ApiRoute, RawRoute, RouteTable, WsRoute, current_user
 from server.runtime import runtime
 
 READ = "bim.check.read"
+SUBMIT = "bim.submit"
 TAGS = ("bim",)
 
 
@@ -56,6 +57,20 @@ class CheckList(BaseModel):
     items: list[CheckOut]
 
 
+class OpenBidOut(BaseModel):
+    id: UUID
+    name: str
+    org_name: str
+    created_at: datetime
+    rule_set_name: str
+    version: int
+    submitted: int  # the caller's enterprise's models submitted to it
+
+
+class OpenBidList(BaseModel):
+    items: list[OpenBidOut]
+
+
 def _out(row: Any, live: CheckState | None = None) -> CheckOut:
     return CheckOut.model_validate({**dict(row), "live": live})
 
@@ -67,6 +82,14 @@ async def list_bid_checks(request: Request) -> CheckList:
             conn, user, request.path_params["bid_id"], manage=await holds(request, MANAGE)
         )
     return CheckList(items=[_out(r) for r in rows])
+
+
+async def list_open_bids(request: Request) -> OpenBidList:
+    """For suppliers: the bid sessions that take models (a rule set is pinned)."""
+    user = require_user(request)
+    async with runtime(request).pool.acquire() as conn:
+        rows = await checks.open_bids(conn, user.org_id)
+    return OpenBidList(items=[OpenBidOut.model_validate(dict(r)) for r in rows])
 
 
 async def get_check(request: Request) -> CheckOut:
@@ -130,6 +153,8 @@ ROUTES = RouteTable(
     api=[
         ApiRoute("GET", "/api/v1/bids/{bid_id:uuid}/checks", list_bid_checks, READ, CheckList,
                  summary="评标会议的模型检查（投标单位只见本单位的）", tags=TAGS),
+        ApiRoute("GET", "/api/v1/bim/bids", list_open_bids, SUBMIT, OpenBidList,
+                 summary="可提交模型的评标会议（已指定规则集）", tags=TAGS),
         ApiRoute("GET", "/api/v1/bim/checks/{check_id:uuid}", get_check, READ, CheckOut,
                  summary="一次模型检查及其实时进度", tags=TAGS),
     ],

@@ -35,6 +35,15 @@ LIST = f"""
     WHERE c.bid_id = $1 AND ($2::uuid IS NULL OR c.org_id = $2)
     ORDER BY c.created_at DESC, c.id LIMIT 500"""  # noqa: S608
 REPORT = "SELECT report, report_sm3 FROM bim_check WHERE id = $1"
+# Sessions that take models (a published rule set pinned), with the caller's enterprise's submissions.
+OPEN_BIDS = """
+    SELECT s.id, s.name, o.name AS org_name, s.created_at, r.name AS rule_set_name, v.version,
+           (SELECT count(*) FROM bim_check c WHERE c.bid_id = s.id AND c.org_id = $1) AS submitted
+    FROM bid_session s
+    JOIN organization o ON o.id = s.org_id
+    JOIN bim_rule_set_version v ON v.id = s.rule_set_version_id
+    JOIN bim_rule_set r ON r.id = v.rule_set_id
+    ORDER BY s.created_at DESC, s.id LIMIT 200"""
 MAX_BYTES = "SELECT (content ->> 'max_model_bytes')::bigint FROM bim_rule_set_version WHERE id = $1"
 BID_EXISTS = "SELECT EXISTS (SELECT 1 FROM bid_session WHERE id = $1)"
 
@@ -102,6 +111,12 @@ async def list_checks(conn: Any, user: CurrentUser, bid_id: UUID, *, manage: boo
             raise
         only = user.org_id
     rows: list[Any] = await conn.fetch(LIST, bid_id, only)
+    return rows
+
+
+async def open_bids(conn: Any, org_id: UUID) -> list[Any]:
+    """The bid sessions a supplier may submit models to, newest first, with its own submission counts."""
+    rows: list[Any] = await conn.fetch(OPEN_BIDS, org_id)
     return rows
 
 

@@ -70,6 +70,15 @@ async def models_page(request: Request) -> Response:
     return templates.TemplateResponse(request, "bim_submit.html", context)
 
 
+async def open_bids_page(request: Request) -> Response:
+    """For suppliers: the bid sessions that take models, each linking to its models page."""
+    user = require_user(request)
+    async with runtime(request).pool.acquire() as conn:
+        rows = await checks.open_bids(conn, user.org_id)
+    context = await page_context(request, bids=rows, local_time=local_time)
+    return templates.TemplateResponse(request, "bim_bids.html", context)
+
+
 async def check_page(request: Request) -> Response:
     user = require_user(request)
     rt = runtime(request)
@@ -85,6 +94,7 @@ async def check_page(request: Request) -> Response:
 
 ROUTES = RouteTable(
     pages=[
+        PageRoute("/bim/bids", open_bids_page, SUBMIT),
         PageRoute("/bids/{bid_id:uuid}/models", models_page, READ),
         PageRoute("/bim/checks/{check_id:uuid}", check_page, READ),
     ]

@@ -239,3 +239,22 @@ async def test_the_ids_stage_reports_completeness_with_a_fill_in_list_and_export
         assert len(markup) == 1
         assert completeness["fill_in"][0]["global_id"] in archive.read(markup[0]).decode()
     assert (await supplier.get(f"/api/v1/bim/checks/{check_id}/ids.pdf")).status_code == 404
+
+
+async def test_a_supplier_finds_the_sessions_that_take_models_with_its_own_submission_counts(
+    as_user, bid, worker, tmp_path
+):
+    supplier = await as_user("huadong")
+    organiser = await as_user("bidadmin")
+    bare = (await organiser.post("/api/v1/bids", json={
+        "name": "未指定规则集的会议", "expert_ids": [str(stable_id("user", "expert"))]})).json()["id"]  # fmt: skip
+    await submit(supplier, bid, small_model(tmp_path / "m.ifc").read_bytes(), "m.ifc")
+    listed = {b["id"]: b for b in (await supplier.get("/api/v1/bim/bids")).json()["items"]}
+    assert bid in listed
+    assert bare not in listed  # no rule set pinned: it takes no models
+    assert listed[bid]["submitted"] == 1
+    page = await supplier.get("/bim/bids")
+    assert page.status_code == 200
+    assert f'href="/bids/{bid}/models"' in page.text
+    assert "提交模型" in page.text  # the header's link for suppliers
+    assert (await organiser.get("/api/v1/bim/bids")).status_code == 403  # organisers do not submit
