@@ -98,9 +98,13 @@ def test_run_starts_server_and_worker_prints_the_url_and_logins_and_ctrl_c_stops
             except httpx.ConnectError:
                 pass
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:  # a failed assertion: stop it as a person would, so its children stop too
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         assert proc.stdout is not None
         proc.stdout.close()
 
