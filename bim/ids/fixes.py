@@ -194,60 +194,42 @@ class UnreadableResult(ids_facet.Result):  # type: ignore[misc]
         return f"The facet could not be evaluated ({(self.reason or {}).get('actual')})"
 
 
-class FixedEntity(ids_facet.Entity):  # type: ignore[misc]
+class _Guarded:
+    """Runs the facet; an odd instance that makes it raise fails this facet instead of stopping the
+    whole check (reason UNREADABLE). Mixed in before each ifctester facet class."""
+
+    unreadable: Any = UnreadableResult
+
     def __call__(self, inst: ifcopenshell.entity_instance, logger: Any = None) -> Any:
         try:
-            result = super().__call__(inst, logger)
-        except Exception as exc:  # an odd instance must not stop the check: it fails this facet
-            result = UnreadableResult(False, {"type": "UNREADABLE", "actual": type(exc).__name__})
+            result = super().__call__(inst, logger)  # type: ignore[misc]
+        except Exception as exc:
+            result = self.unreadable(False, {"type": "UNREADABLE", "actual": type(exc).__name__})
         return _checked(self, inst, result)
 
 
-class FixedAttribute(ids_facet.Attribute):  # type: ignore[misc]
-    def __call__(self, inst: ifcopenshell.entity_instance, logger: Any = None) -> Any:
-        try:
-            result = super().__call__(inst, logger)
-        except Exception as exc:  # an odd instance must not stop the check: it fails this facet
-            result = UnreadableResult(False, {"type": "UNREADABLE", "actual": type(exc).__name__})
-        return _checked(self, inst, result)
+class FixedEntity(_Guarded, ids_facet.Entity):  # type: ignore[misc]
+    pass
 
 
-class FixedProperty(ids_facet.Property):  # type: ignore[misc]
-    def __call__(self, inst: ifcopenshell.entity_instance, logger: Any = None) -> Any:
-        try:
-            result = super().__call__(inst, logger)
-        except Exception as exc:  # an odd instance must not stop the check: it fails this facet
-            result = UnreadableResult(False, {"type": "UNREADABLE", "actual": type(exc).__name__})
-        return _checked(self, inst, result)
+class FixedAttribute(_Guarded, ids_facet.Attribute):  # type: ignore[misc]
+    pass
 
 
-class FixedClassification(ids_facet.Classification):  # type: ignore[misc]
-    def __call__(self, inst: ifcopenshell.entity_instance, logger: Any = None) -> Any:
-        try:
-            result = super().__call__(inst, logger)
-        except Exception as exc:  # an odd instance must not stop the check: it fails this facet
-            result = ids_facet.ClassificationResult(
-                False, {"type": "UNREADABLE", "actual": type(exc).__name__}
-            )
-        return _checked(self, inst, result)
+class FixedProperty(_Guarded, ids_facet.Property):  # type: ignore[misc]
+    pass
 
 
-class FixedMaterial(ids_facet.Material):  # type: ignore[misc]
-    def __call__(self, inst: ifcopenshell.entity_instance, logger: Any = None) -> Any:
-        try:
-            result = super().__call__(inst, logger)
-        except Exception as exc:  # an odd instance must not stop the check: it fails this facet
-            result = UnreadableResult(False, {"type": "UNREADABLE", "actual": type(exc).__name__})
-        return _checked(self, inst, result)
+class FixedClassification(_Guarded, ids_facet.Classification):  # type: ignore[misc]
+    unreadable = ids_facet.ClassificationResult
 
 
-class FixedPartOf(ids_facet.PartOf):  # type: ignore[misc]
-    def __call__(self, inst: ifcopenshell.entity_instance, logger: Any = None) -> Any:
-        try:
-            result = super().__call__(inst, logger)
-        except Exception as exc:  # an odd instance must not stop the check: it fails this facet
-            result = UnreadableResult(False, {"type": "UNREADABLE", "actual": type(exc).__name__})
-        return _checked(self, inst, result)
+class FixedMaterial(_Guarded, ids_facet.Material):  # type: ignore[misc]
+    pass
+
+
+class FixedPartOf(_Guarded, ids_facet.PartOf):  # type: ignore[misc]
+    pass
 
 
 _FIXED: dict[type, type] = {
