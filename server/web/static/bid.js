@@ -1,5 +1,6 @@
 // The live bid session page (评标会议): folds the bid actor's snapshot and events into the expert table
 // (在线/离线, time online, unfinished annotations) and the list of reminders sent, as they happen.
+import { localTime } from "/static/common.js";
 import { subscribe } from "/static/live.js";
 
 const root = document.getElementById("bid");
@@ -30,9 +31,6 @@ function secondsOnline(expert) {
   return Math.floor(expert.closed + current);
 }
 
-function localTime(iso) {
-  return new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
-}
 
 function cell(row, field, text) {
   const td = document.createElement("td");

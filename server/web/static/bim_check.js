@@ -4,7 +4,8 @@
 // stage, rule code and free text, with each element's GlobalId filtering to all of its findings (the
 // filters live in the page address); and the IDS completeness section when the report has one.
 // Must not: decide who may see the check, or judge the model: it shows what the report says.
-import { getJson, say } from "/static/common.js";
+import { applyCheckEvent, progressText } from "/static/bim_live.js";
+import { el, getJson, say } from "/static/common.js";
 import { subscribe } from "/static/live.js";
 
 const root = document.getElementById("check");
@@ -22,16 +23,8 @@ const STAGE_STATUS = {
 };
 const VERDICT_LABELS = { passed: "通过", failed: "不通过" };
 const CONNECTION_LABELS = { connecting: "连接中…", open: "已连接", reconnecting: "已断开，正在重连…", denied: "无权查看" };
-const COUNT_LABELS = { rules: "规则", instances: "实例", elements: "构件", specifications: "规范", lines: "行" };
 const FILTER_KEYS = ["severity", "stage", "rule", "q", "element"];
 
-// An element with text, built without HTML parsing.
-function el(tag, text, attrs = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = text;
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  return node;
-}
 
 const severityLabel = (severity) => labels.severities[String(severity)] ?? String(severity);
 const percentOf = (rate) => (rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)}%`);
@@ -41,17 +34,6 @@ function valueText(value) {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-// A stage's counts in words: {"rules": 3, "of": 10} → "规则 3 / 10".
-function progressText(counts) {
-  if (!counts) return "";
-  const parts = [];
-  for (const [key, value] of Object.entries(counts)) {
-    if (key === "of") continue;
-    const label = COUNT_LABELS[key] ?? key;
-    parts.push(key === "rules" && counts.of !== undefined ? `${label} ${value} / ${counts.of}` : `${label} ${value}`);
-  }
-  return parts.join("，");
-}
 
 // ---- Live progress ----------------------------------------------------------------------------------
 
@@ -59,24 +41,6 @@ let live = { status: root.dataset.status, stage: null, percent: 0, counts: {}, s
 let report = null;
 let socket = null;
 
-// The check actor's events folded into its state, as actors/check/state.py `apply` does.
-function applyEvent(state, event) {
-  const data = event.data;
-  switch (event.type) {
-    case "check.started":
-      return { ...state, status: "running", stage: null, percent: 0, stages: [], message: "" };
-    case "check.progress":
-      return { ...state, stage: data.stage, percent: data.percent, counts: data.counts ?? {} };
-    case "check.stage_ended":
-      return { ...state, stages: [...state.stages.filter((s) => s.stage !== data.summary.stage), data.summary] };
-    case "check.finished":
-      return { ...state, status: data.verdict, verdict: data.verdict, totals: data.totals, report_sm3: data.report_sm3, stage: null, percent: 100 };
-    case "check.errored":
-      return { ...state, status: "error", message: data.message };
-    default:
-      return state;
-  }
-}
 
 // Each stage's status: from the report once there is one, else from the live state.
 function stageStates() {
@@ -142,7 +106,7 @@ function followLive() {
       if (["passed", "failed"].includes(live.status)) finished();
     },
     onEvent(event) {
-      live = applyEvent(live, event);
+      live = applyCheckEvent(live, event);
       renderProgress();
       if (event.type === "check.finished") finished();
     },

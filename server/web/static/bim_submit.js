@@ -3,7 +3,8 @@
 // the list of checks, each unfinished one followed live through its check actor's websocket (stage,
 // percent, then the verdict and the counts).
 // Must not: decide who may submit or see a check; the server answers every request on its own terms.
-import { getJson, say } from "/static/common.js";
+import { applyCheckEvent, progressText } from "/static/bim_live.js";
+import { el, getJson, localTime, say } from "/static/common.js";
 import { subscribe } from "/static/live.js";
 
 const root = document.getElementById("models");
@@ -17,48 +18,10 @@ const ACCEPTED = /\.(ifc|ifczip)$/i;
 
 const STATUS_LABELS = { queued: "排队中", running: "检查中", passed: "已完成（通过）", failed: "已完成（不通过）", error: "出错，将重试" };
 const VERDICT_LABELS = { passed: "通过", failed: "不通过" };
-const COUNT_LABELS = { rules: "规则", instances: "实例", elements: "构件", specifications: "规范", lines: "行" };
 
-// An element with text, built without HTML parsing.
-function el(tag, text, attrs = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = text;
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  return node;
-}
 
-const localTime = (iso) => new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
 
-// A stage's counts in words: {"rules": 3, "of": 10} → "规则 3 / 10".
-function progressText(counts) {
-  if (!counts) return "";
-  const parts = [];
-  for (const [key, value] of Object.entries(counts)) {
-    if (key === "of") continue;
-    const label = COUNT_LABELS[key] ?? key;
-    parts.push(key === "rules" && counts.of !== undefined ? `${label} ${value} / ${counts.of}` : `${label} ${value}`);
-  }
-  return parts.join("，");
-}
 
-// The check actor's events folded into its state, as actors/check/state.py `apply` does.
-function applyCheckEvent(state, event) {
-  const data = event.data;
-  switch (event.type) {
-    case "check.started":
-      return { ...state, check_id: data.check_id, status: "running", stage: null, percent: 0, stages: [], message: "" };
-    case "check.progress":
-      return { ...state, stage: data.stage, percent: data.percent, counts: data.counts ?? {} };
-    case "check.stage_ended":
-      return { ...state, stages: [...(state.stages ?? []).filter((s) => s.stage !== data.summary.stage), data.summary] };
-    case "check.finished":
-      return { ...state, status: data.verdict, verdict: data.verdict, totals: data.totals, report_sm3: data.report_sm3, stage: null, percent: 100 };
-    case "check.errored":
-      return { ...state, status: "error", message: data.message };
-    default:
-      return state;
-  }
-}
 
 const checks = new Map(); // check id → { check (CheckOut), live (check state), row, socket }
 

@@ -1,5 +1,6 @@
 // Shared page helpers: JSON requests with the platform's error format (and the page's CSRF token),
-// messages in a page's status and alert boxes, form errors named by their labels, and logout.
+// messages in a page's status and alert boxes, form errors named by their labels, elements built
+// without HTML parsing, times shown in Asia/Shanghai, and logout.
 const csrfToken = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
 export async function requestJson(method, url, body) {
@@ -41,6 +42,17 @@ export function showFormError(form, box, error) {
   }
   say(box, labels.length ? `${error.message}：${labels.join("、")}` : error.message);
 }
+
+// An element with text, built without HTML parsing.
+export function el(tag, text, attrs = {}) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = text;
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  return node;
+}
+
+// A timestamp from the API (UTC) as shown to users: Shanghai time.
+export const localTime = (iso) => new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
 
 // A form's fields as an object, without the empty optional ones.
 export function formFields(form) {

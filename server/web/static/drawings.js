@@ -3,7 +3,7 @@
 // the versions of an entry, and for the owner enterprise the catalogue forms and the upload panel
 // (tus uploads through the bundle /static/files/upload.js, matched to entries by drawing number).
 // Must not: decide who may read or upload; the server answers every request on its own terms.
-import { getJson, postJson, say, showFormError, formFields } from "/static/common.js";
+import { el, formFields, getJson, localTime, postJson, say, showFormError } from "/static/common.js";
 
 const root = document.getElementById("drawings");
 const projectId = root.dataset.projectId;
@@ -21,13 +21,6 @@ const api = {
   package: `/api/v1/projects/${projectId}/package`,
 };
 
-// A table cell or any element with text, built without HTML parsing.
-function el(tag, text, attrs = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = text;
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
-  return node;
-}
 
 function formatSize(bytes) {
   if (bytes < 1024) return `${bytes} B`;
@@ -36,7 +29,6 @@ function formatSize(bytes) {
   return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
 }
 
-const localTime = (iso) => new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
 const entryLabel = (d) => `${d.building_name} · ${d.kind_label ?? KIND_LABELS[d.kind]} · ${d.number} ${d.title}`;
 
 // ---- Buildings -------------------------------------------------------------------------------------
