@@ -101,15 +101,21 @@ async def access_check(conn: Any, user: CurrentUser, check_id: UUID, *, manage: 
     return CheckAccess(row, supplier=False)
 
 
-async def list_checks(conn: Any, user: CurrentUser, bid_id: UUID, *, manage: bool) -> list[Any]:
-    """The session's checks for its experts and organisers; a supplier's own checks for a supplier."""
+async def checks_scope(conn: Any, user: CurrentUser, bid_id: UUID, *, manage: bool) -> UUID | None:
+    """Whose checks of the session the caller sees: None for its experts and organisers (all), else
+    the caller's own enterprise's; 404 when there is no such session."""
     try:
         await access_bid(conn, user, bid_id, manage=manage)
-        only: UUID | None = None
+        return None
     except NotFound:
         if not await conn.fetchval(BID_EXISTS, bid_id):
             raise
-        only = user.org_id
+        return user.org_id
+
+
+async def list_checks(conn: Any, user: CurrentUser, bid_id: UUID, *, manage: bool) -> list[Any]:
+    """The session's checks for its experts and organisers; a supplier's own checks for a supplier."""
+    only = await checks_scope(conn, user, bid_id, manage=manage)
     rows: list[Any] = await conn.fetch(LIST, bid_id, only)
     return rows
 

@@ -432,9 +432,11 @@ class Uploads:
         self, conn: Any, caller: Caller, upload: Upload, sm3: str, size: int, media_type: str
     ) -> UUID | None:
         """Record the stored file against the upload's target; the id of the check it created, if any."""
-        await conn.execute(versions.INSERT_BLOB, sm3, size, media_type)
         check_id: UUID | None = None
         if upload.bid_id is not None:
+            await conn.execute(
+                versions.INSERT_BLOB, sm3, size, media_type
+            )  # add_version does it for drawings
             check_id = await create_check(
                 conn, self.audit_key, bid_id=upload.bid_id, user=caller.user, blob_sm3=sm3,
                 file_name=upload.file_name, size=size, upload_id=upload.id, ip=caller.ip,

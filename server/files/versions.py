@@ -40,7 +40,7 @@ async def add_version(
 ) -> int:
     """Record `blob` as the next version of `drawing_id`; returns the version number. The row lock
     of the UPDATE orders concurrent uploads to one entry (1, 2, 3 … without gaps or repeats)."""
-    await conn.execute(INSERT_BLOB, blob.sm3, blob.size, media_type)  # (again: idempotent)
+    await conn.execute(INSERT_BLOB, blob.sm3, blob.size, media_type)
     row = await conn.fetchrow(NEXT_VERSION, drawing_id)
     version: int = row["latest_version"]
     await conn.execute(

@@ -22,7 +22,7 @@ from actors.bid.messages import GetBidSession
 from bim.outcomes import SEVERITY_LABELS
 from bim.report import STAGE_LABELS, STAGES
 from server import clock
-from server.bids.access import MANAGE, access_bid
+from server.bids.access import MANAGE
 from server.bim import checks, rulesets
 from server.errors import NotFound
 from server.routing import PageRoute, RouteTable, holds, require_user
@@ -53,14 +53,9 @@ async def models_page(request: Request) -> Response:
     bid_id: UUID = request.path_params["bid_id"]
     may_submit = await holds(request, SUBMIT)
     async with rt.pool.acquire() as conn:
-        try:
-            await access_bid(conn, user, bid_id, manage=await holds(request, MANAGE))
-            member = True
-        except NotFound:
-            if not may_submit:
-                raise
-            member = False
-        await checks.list_checks(conn, user, bid_id, manage=await holds(request, MANAGE))  # 404: no such bid
+        member = await checks.checks_scope(conn, user, bid_id, manage=await holds(request, MANAGE)) is None
+        if not (member or may_submit):
+            raise NotFound("评标会议不存在或无权查看")
         pinned = await rulesets.pinned(conn, bid_id)
     bid = await rt.actors.ref(bid_address(bid_id)).ask(GetBidSession(), rt.settings.ask_timeout_s)
     context = await page_context(
