@@ -7,7 +7,7 @@ Must not: open files or decide stages (the pipeline does).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from bim.outcomes import Outcome, RuleResult, Severity, collect
@@ -31,14 +31,6 @@ def run_rule(
         outcomes = [Outcome(rule=rule.code, version=rule.version, severity=Severity.EXECUTED,
                             message="规则执行异常，未能完成检查（已记录，请联系管理员）")]  # fmt: skip
     return collect(rule.code, rule.version, rule.title, outcomes, cap)
-
-
-def run_rules(
-    rules: Iterable[Rule], model: Any, params: Mapping[str, Mapping[str, Any]] | None = None,
-    cap: int = DEFAULT_CAP,
-) -> list[RuleResult]:  # fmt: skip
-    """`params`: per rule code, the rule set's parameters for it."""
-    return [run_rule(r, model, (params or {}).get(r.code), cap) for r in sorted(rules, key=lambda r: r.code)]
 
 
 def activated(result: RuleResult) -> bool:
