@@ -73,6 +73,7 @@ def route_table() -> RouteTable:
     from server.bim.check_routes import ROUTES as bim_checks
     from server.bim.routes import ROUTES as bim_rules
     from server.collab.routes import ROUTES as collab
+    from server.deliverables.routes import ROUTES as deliverables
     from server.files.routes import ROUTES as files
     from server.files.tus import ROUTES as tus
     from server.health import ROUTES as health
@@ -97,6 +98,7 @@ def route_table() -> RouteTable:
         files,
         tus,
         bim_checks,
+        deliverables,
         audit,
         pages,
     ):

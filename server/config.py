@@ -162,6 +162,21 @@ class Settings(BaseSettings):
     files_package_max: int = Field(
         default=2000, ge=1, description="Most files one package download may hold (bigger selections: 413)."
     )
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?$",
+        description="External base URL printed in documents' QR codes (`<url>/verify/<id>`). Unset: http://host:port.",
+    )
+    docgen_processes: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="Processes one worker renders documents in (CPU-bound: about one per core).",
+    )
+    odafc_path: Path | None = Field(
+        default=None,
+        description="ODA File Converter executable, for DWG output. Unset: documents are delivered as DXF only.",
+    )
     bim_check_memory_bytes: int = Field(
         default=1536 * 1024**2,
         ge=256 * 1024**2,
@@ -187,6 +202,11 @@ class Settings(BaseSettings):
     @property
     def files_path(self) -> Path:
         return (self.files_dir or self.var_path / "files").expanduser().resolve()
+
+    @property
+    def verify_base(self) -> str:
+        """The base of the verification URLs printed in QR codes."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def arq_queue(self) -> str:

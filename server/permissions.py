@@ -51,6 +51,8 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "drawing.upload",
             "file.upload",
             "bim.rules.read",
+            "deliverable.read",
+            "deliverable.generate",
         }
     ),
     "agent": frozenset(
@@ -63,11 +65,35 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "drawing.upload",
             "file.upload",
             "bim.rules.read",
+            "deliverable.read",
+            "deliverable.generate",
         }
     ),
-    "reviewer": frozenset({"project.read", "project.read_any", "task.update", "drawing.read"}),
-    "approver": frozenset({"project.read", "project.read_any", "task.update", "drawing.read"}),
-    "issuer": frozenset({"project.read", "project.read_any", "task.update", "drawing.read"}),
+    "reviewer": frozenset(
+        {"project.read", "project.read_any", "task.update", "drawing.read", "deliverable.read"}
+    ),
+    "approver": frozenset(
+        {
+            "project.read",
+            "project.read_any",
+            "task.update",
+            "drawing.read",
+            "deliverable.read",
+            "deliverable.generate",
+            "deliverable.certify",
+        }
+    ),
+    "issuer": frozenset(
+        {
+            "project.read",
+            "project.read_any",
+            "task.update",
+            "drawing.read",
+            "deliverable.read",
+            "deliverable.generate",
+            "deliverable.certify",
+        }
+    ),
     "designer": frozenset(
         {
             "project.read",
@@ -78,6 +104,8 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "bim.rules.read",
             "bim.submit",
             "bim.check.read",
+            "deliverable.read",
+            "deliverable.generate",
         }
     ),
     "bid_expert": frozenset({"bid.read", "bim.rules.read", "bim.check.read"}),
@@ -100,6 +128,7 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "bim.rules.read",
             "bim.rules.manage",
             "bim.check.read",
+            "deliverable.read",
         }
     ),
     "auditor": frozenset({"project.read", "project.read_any", "audit.read"}),
@@ -125,6 +154,9 @@ PERMISSION_LABELS: Final[dict[str, str]] = {
     "file.upload": "上传文件（断点续传）",
     "bim.submit": "向评标会议提交BIM模型",
     "bim.check.read": "查看BIM模型检查结果（本单位提交的或本人参加的评标会议的）",
+    "deliverable.read": "查看可见项目出具的文件（图纸、计算书、证书）",
+    "deliverable.generate": "生成、签发、撤销本单位项目的设计文件（由填报数据生成）",
+    "deliverable.certify": "出具、签发、撤销证书与凭证（施工许可证、消防验收备案凭证等）",
 }
 
 PERMISSIONS: Final[frozenset[str]] = frozenset(PERMISSION_LABELS) | {PUBLIC, AUTHENTICATED}

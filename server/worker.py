@@ -16,6 +16,7 @@ from server import db
 from server.app import arq_settings, redis_client
 from server.bim.jobs import requeue_stale_checks, run_bim_check
 from server.config import Settings
+from server.deliverables.jobs import generate_deliverable, requeue_stale_deliverables, shutdown_pool
 from server.files.jobs import sweep_expired_uploads
 from server.projects.jobs import open_project_archive
 
@@ -30,10 +31,13 @@ FUNCTIONS: list[Function] = [
     # The stages' own limits bound a check (~15 minutes); the rest is waiting for a place (bim_checks_at_once).
     func(run_bim_check, timeout=4 * 3600, max_tries=3),
     func(requeue_stale_checks, timeout=60, max_tries=1),
+    func(generate_deliverable, timeout=600, max_tries=3),
+    func(requeue_stale_deliverables, timeout=60, max_tries=1),
 ]
 CRON_JOBS: list[CronJob] = [
     cron(requeue_stale_checks, minute=set(range(60)), second=30, timeout=60, unique=True),
     cron(sweep_expired_uploads, minute=set(range(0, 60, 5)), timeout=600, unique=True),
+    cron(requeue_stale_deliverables, minute=set(range(60)), second=45, timeout=60, unique=True),
 ]
 
 
@@ -56,6 +60,7 @@ def worker_settings(settings: Settings, database_url: str, redis_url: str) -> ty
         logger.info("worker.started", extra={"queue": settings.arq_queue})
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        shutdown_pool(ctx)
         if "pool" in ctx:
             await ctx["pool"].close()
         if "redis" in ctx:

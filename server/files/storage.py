@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 from uuid import UUID, uuid4
 
-from server.security.sm3 import Sm3
+from server.security.sm3 import Sm3, sm3_hex
 
 READ_CHUNK = 1024 * 1024
 WRITE_BUFFER = 1024 * 1024
@@ -70,6 +70,10 @@ class Storage(Protocol):
     async def store(self, parts: list[UUID], digest: Sm3 | None = None) -> StoredBlob:
         """The concatenation of `parts` (whole files) as a blob; `digest` is an SM3 already fed with
         exactly those bytes (saves reading them again). Idempotent: the parts stay until deleted."""
+        ...
+
+    async def put(self, data: bytes) -> StoredBlob:
+        """Bytes made in memory (generated documents) as a blob, named by their SM3."""
         ...
 
     def has_blob(self, sm3: str) -> bool: ...
@@ -215,6 +219,25 @@ class LocalStorage:
             with contextlib.suppress(FileNotFoundError):
                 staging.unlink()
         return StoredBlob(sm3, size)
+
+    async def put(self, data: bytes) -> StoredBlob:
+        return await asyncio.to_thread(self._put, data)
+
+    def _put(self, data: bytes) -> StoredBlob:
+        sm3 = sm3_hex(data)
+        if self.has_blob(sm3):
+            return StoredBlob(sm3, len(data))
+        staging = self.tmp / str(uuid4())
+        try:
+            with staging.open("wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            self._place(sm3, lambda target: os.replace(staging, target))
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                staging.unlink()
+        return StoredBlob(sm3, len(data))
 
     def _place(self, sm3: str, put: object) -> None:
         target = self.blob_path(sm3)

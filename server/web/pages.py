@@ -35,6 +35,7 @@ from server.web.admin_pages import ROUTES as ADMIN_ROUTES
 from server.web.bim_admin_pages import ROUTES as BIM_ADMIN_ROUTES
 from server.web.bim_pages import ROUTES as BIM_ROUTES
 from server.web.collab_pages import ROUTES as COLLAB_ROUTES
+from server.web.deliverables_pages import ROUTES as DELIVERABLES_ROUTES
 from server.web.files_pages import ROUTES as FILES_ROUTES
 from server.web.layout import page_context
 from server.web.templating import templates
@@ -142,3 +143,4 @@ ROUTES.extend(BIM_ADMIN_ROUTES)
 ROUTES.extend(COLLAB_ROUTES)
 ROUTES.extend(FILES_ROUTES)
 ROUTES.extend(BIM_ROUTES)
+ROUTES.extend(DELIVERABLES_ROUTES)

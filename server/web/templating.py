@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from server.clock import SHANGHAI
 from server.errors import TongbanError
 from server.permissions import ROLE_LABELS
 
@@ -26,6 +27,7 @@ def _csrf(request: Request) -> dict[str, str]:
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates", context_processors=[_csrf])
 templates.env.globals["role_labels"] = ROLE_LABELS
+templates.env.globals["shanghai"] = SHANGHAI
 
 
 def error_page(request: Request, exc: TongbanError) -> Response:
