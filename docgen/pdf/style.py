@@ -18,7 +18,7 @@ from reportlab.lib.pagesizes import A3, A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 
-from docgen import fonts
+from docgen import cjk, fonts
 
 PAGE_SIZES: dict[str, tuple[float, float]] = {"A4": A4, "A3": A3}
 INK = colors.black
@@ -26,6 +26,20 @@ RULE = colors.Color(0.25, 0.25, 0.25)
 SHADE = colors.Color(0.93, 0.93, 0.93)  # header rows and label cells: prints as a light grey on any printer
 GRID_WIDTH = 0.5  # pt, table cell rules
 FRAME_WIDTH = 1.2  # pt, outer border of tables and certificates
+
+
+def _kinsoku() -> None:
+    """reportlab's CJK wrapping keeps only Japanese half-width marks off line starts: add the Chinese
+    closing punctuation (，。、；：？！）》」…) of `docgen.cjk` to the set both of its wrapping paths read at
+    wrap time (plain paragraphs: `textsplit`; paragraphs with markup: `paragraph`)."""
+    from reportlab.lib import textsplit
+    from reportlab.platypus import paragraph
+
+    for module in (textsplit, paragraph):
+        module.ALL_CANNOT_START += "".join(sorted(set(cjk.CLOSING) - set(module.ALL_CANNOT_START)))
+
+
+_kinsoku()
 
 
 def page_size(name: str, orientation: str) -> tuple[float, float]:

@@ -86,6 +86,11 @@ BODIES |= {  # the rule library (server/bim/routes.py)
     ("POST", "/api/v1/bim/rule-set-versions/{version_id:uuid}/publish"): lambda: {"expected_revision": 1},
     ("PUT", "/api/v1/bids/{bid_id:uuid}/rule-set"): lambda: {"version_id": str(uuid.UUID(int=1))},
 }
+BODIES |= {  # deliverables: a document nobody may see (404 past the permission check)
+    ("POST", "/api/v1/projects/{project_id:uuid}/deliverables"): lambda: {
+        "kind": "structure_notes", "doc_id": str(uuid.UUID(int=0)), "version_id": str(uuid.UUID(int=1))},
+    ("POST", "/api/v1/deliverables/{deliverable_id:str}/revoke"): lambda: {"reason": "走查撤销"},
+}  # fmt: skip
 QUERIES = {("GET", "/api/v1/dev/sms"): {"phone": "13900000001"}}
 # Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found,
 # a bid session and a document nobody may see (404 past the permission check).
@@ -97,6 +102,7 @@ PATH = {
     "drawing_id:uuid": str(uuid.UUID(int=0)), "version:int": "1", "upload_id:uuid": str(uuid.UUID(int=0)),
     "building_id:uuid": str(uuid.UUID(int=0)), "rule_set_id:uuid": str(uuid.UUID(int=0)),
     "check_id:uuid": str(uuid.UUID(int=0)), "kind": "xlsx",
+    "deliverable_id:str": "TB20260101AAAAAAAA", "ext:str": "pdf", "n:int": "1",
 }  # fmt: skip
 
 
