@@ -7,7 +7,8 @@ marks sorted by name). Keys the schema does not declare are left out. Numbers th
 written as integers (Yjs numbers arrive as floats). `canonical_bytes` is the byte form to hash or
 sign: sorted keys, no spaces, UTF-8.
 
-`restore` rewrites the sections of a document so that its content equals a version's: as edits on
+`fill` writes canonical content into an empty document (imported data, demo data), as an editor's
+edits would. `restore` rewrites the sections of a document so that its content equals a version's: as edits on
 the current document (a new update for everyone), never by replacing its history.
 Must not: validate (`collab.validation`) or touch storage.
 """
@@ -170,3 +171,34 @@ def _copy_node(node: Any, parent: XmlFragment | XmlElement) -> None:
     parent.children.append(element)
     for child in node.children:
         _copy_node(child, element)
+
+
+def fill(doc: Doc[Any], content: dict[str, Json]) -> None:
+    """Write canonical `content` (its `sections`) into `doc`, which holds none of them yet."""
+    for key, value in content["sections"].items():
+        if isinstance(value, dict) and value.get("type") == "doc":
+            fragment = doc.get(key, type=XmlFragment)
+            for node in value.get("content", []):
+                _append_block(fragment, node)
+        elif isinstance(value, dict):
+            doc.get(key, type=Map).update({k: v for k, v in value.items() if v is not None})
+        elif isinstance(value, list):
+            rows = doc.get(key, type=Array)
+            for row in value:
+                rows.append(Map({k: v for k, v in row.items() if v is not None}))
+
+
+def _append_block(parent: XmlFragment | XmlElement, node: dict[str, Json]) -> None:
+    """A ProseMirror block as y-prosemirror stores it: the element first, then its text or children (a
+    shared type takes content only once it is part of the document). Marks are not written."""
+    texts = [c for c in node.get("content", []) if c.get("type") == "text"]
+    attrs = node.get("attrs") or None
+    if texts:
+        text = XmlText()
+        parent.children.append(XmlElement(node["type"], attrs, [text]))
+        text.insert(0, "".join(t["text"] for t in texts))
+        return
+    element = XmlElement(node["type"], attrs)
+    parent.children.append(element)
+    for child in node.get("content", []):
+        _append_block(element, child)

@@ -143,6 +143,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
         seed_projects,
         stable_id,
     )
+    from server.seed_deliverables import seed_deliverables
     from server.seed_documents import seed_documents
     from server.seed_drawings import seed_drawings
 
@@ -179,6 +180,10 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             await seed_drawings(
                 rt.pool, rt.files, rt.keys.key(AUDIT_KEY), stable_id("project", code), uploader,
                 stable_id("org", owner.org_code),
+            )  # fmt: skip
+            await seed_deliverables(
+                rt.pool, rt.actors, rt.arq, rt.keys, audit_key, stable_id("project", code), stable_id("user", login),
+                settings.ask_timeout_s,
             )  # fmt: skip
             return added
         finally:

@@ -12,9 +12,10 @@ from pycrdt import Array, Doc, Map, XmlElement, XmlFragment, XmlText
 from pydantic import ValidationError
 
 from collab.catalogue import UnknownForm, form, forms
-from collab.content import canonical_bytes, content_of, restore
+from collab.content import canonical_bytes, content_of, fill, restore
 from collab.schema import FormSchema
 from collab.validation import validate
+from docgen import samples
 
 BIM = form("bim_building")
 
@@ -203,3 +204,13 @@ def test_restoring_what_the_document_already_holds_changes_nothing():
     before = doc.get_state()
     assert restore(doc, copy, BIM) is False
     assert doc.get_update(before) == b"\x00\x00"
+
+
+def test_canonical_content_filled_into_an_empty_document_reads_back_identical():
+    content = samples.filling(notes_repeat=2, loads=12)
+    content["sections"]["structure_notes"]["content"].append({"type": "bullet_list", "content": [
+        {"type": "list_item", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "列表项"}]}]},
+    ]})  # fmt: skip
+    doc: Doc[Any] = Doc()
+    fill(doc, content)
+    assert content_of(doc, BIM) == content

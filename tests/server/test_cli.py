@@ -63,8 +63,11 @@ def test_run_starts_server_and_worker_prints_the_url_and_logins_and_ctrl_c_stops
             assert "2026-310115-47-01-000123" in codes  # demo data was seeded
             project_id = codes["2026-310115-47-01-000123"]
             documents = client.get(f"/api/v1/projects/{project_id}/documents").json()["items"]
-            assert [d["form"] for d in documents] == ["bim_building"]  # with a demo filling form
-            report = client.get(f"/api/v1/documents/{documents[0]['id']}/validation").json()
+            by_title = {d["title"]: d for d in documents}
+            assert [d["form"] for d in documents] == ["bim_building", "bim_building"]  # demo filling forms
+            report = client.get(
+                f"/api/v1/documents/{by_title['1号楼 BIM 建筑信息填报']['id']}/validation"
+            ).json()
             assert [e["path"] for e in report["errors"]] == ["loads[2].live_load"]  # left for the visitor
             drawings = client.get(f"/api/v1/projects/{project_id}/drawings", params={"q": "建施"}).json()
             assert drawings["total"] > 10  # a demo catalogue of several search pages
@@ -72,6 +75,14 @@ def test_run_starts_server_and_worker_prints_the_url_and_logins_and_ctrl_c_stops
             pdf = client.get(f"/api/v1/drawings/{with_file['id']}/versions/1/file")
             assert pdf.content.startswith(b"%PDF-1.7")
             assert pdf.content.rstrip().endswith(b"%%EOF")
+            deadline = time.monotonic() + 120  # the demo deliverables, rendered by the worker `run` started
+            while time.monotonic() < deadline:
+                made = client.get(f"/api/v1/projects/{project_id}/deliverables").json()["deliverables"]
+                if len(made) == 2 and all(d["status"] == "draft" for d in made):
+                    break
+                time.sleep(1)
+            assert sorted(d["kind"] for d in made) == ["load_calculation", "structure_notes"]
+            assert all(d["status"] == "draft" and d["previews"] for d in made), made
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as supplier:
             login = supplier.post("/api/v1/login", json={"login": "huadong", "password": DEMO_PASSWORD})
             assert login.status_code == 200
