@@ -31,6 +31,7 @@ class Kind:
     formats: tuple[str, ...]  # the deliverable's files, the first is the primary one
     renderer: str  # "module:function", called as function(data, stamp) -> Rendered
     form: str | None = None  # the filling form a `filling` kind reads
+    subject: str | None = None  # a `template` kind's own number field: its revisions count per number
 
 
 KINDS: dict[str, Kind] = {
@@ -41,10 +42,12 @@ KINDS: dict[str, Kind] = {
         Kind("structure_notes", "结构设计总说明", "filling", ("dxf", "pdf"),
              "docgen.sheets:structure_notes", "bim_building"),
         Kind("load_calculation", "荷载计算书", "filling", ("pdf",), "docgen.pdf:load_calculation", "bim_building"),
-        Kind("utility_service_sheet", "联合报装服务单", "template", ("pdf",), "docgen.pdf:utility_service_sheet"),
+        Kind("utility_service_sheet", "联合报装服务单", "template", ("pdf",), "docgen.pdf:utility_service_sheet",
+             subject="service_code"),
         Kind("fire_acceptance_record", "消防验收备案凭证", "template", ("pdf",),
-             "docgen.pdf:fire_acceptance_record"),
-        Kind("construction_permit", "施工许可证", "template", ("pdf",), "docgen.pdf:construction_permit"),
+             "docgen.pdf:fire_acceptance_record", subject="filing_no"),
+        Kind("construction_permit", "施工许可证", "template", ("pdf",), "docgen.pdf:construction_permit",
+             subject="permit_no"),
     )
 }  # fmt: skip
 

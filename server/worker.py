@@ -5,6 +5,7 @@ Jobs take ids, never objects; each runs under its own timeout. Must not: hold ac
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, ClassVar
 
@@ -16,8 +17,9 @@ from server import db
 from server.app import arq_settings, redis_client
 from server.bim.jobs import requeue_stale_checks, run_bim_check
 from server.config import Settings
-from server.deliverables.jobs import generate_deliverable, requeue_stale_deliverables, shutdown_pool
+from server.deliverables.jobs import Renderers, generate_deliverable, requeue_stale_deliverables
 from server.files.jobs import sweep_expired_uploads
+from server.keystore import KeyRing
 from server.projects.jobs import open_project_archive
 
 logger = logging.getLogger(__name__)
@@ -57,10 +59,15 @@ def worker_settings(settings: Settings, database_url: str, redis_url: str) -> ty
         ctx["arq"] = await create_pool(
             arq_settings(redis_url, settings), default_queue_name=settings.arq_queue
         )
+        # arq hands each job a copy of this dict: what jobs share lives in objects made here.
+        ctx["keys"] = KeyRing(settings.keys_path)
+        ctx["renderers"] = Renderers(settings.docgen_processes)
+        ctx["bim_gate"] = asyncio.Semaphore(settings.bim_checks_at_once)
         logger.info("worker.started", extra={"queue": settings.arq_queue})
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        shutdown_pool(ctx)
+        if "renderers" in ctx:
+            ctx["renderers"].shutdown()
         if "pool" in ctx:
             await ctx["pool"].close()
         if "redis" in ctx:

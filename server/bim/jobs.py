@@ -99,9 +99,7 @@ class _Reporter:
 
 async def run_bim_check(ctx: dict[str, Any], check_id: str) -> str:
     """Check one model, waiting for one of the worker's `bim_checks_at_once` places first."""
-    gate: asyncio.Semaphore = ctx.setdefault(
-        "bim_gate", asyncio.Semaphore(ctx["settings"].bim_checks_at_once)
-    )
+    gate: asyncio.Semaphore = ctx["bim_gate"]  # made at worker startup: each job's ctx is a copy
     async with gate:
         return await _run(ctx, check_id)
 

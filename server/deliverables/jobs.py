@@ -61,21 +61,34 @@ def render_in_child(
     return rendered
 
 
-def _pool(ctx: dict[str, Any]) -> ProcessPoolExecutor:
-    pool: ProcessPoolExecutor | None = ctx.get("docgen_pool")
-    if pool is None:
-        pool = ctx["docgen_pool"] = ProcessPoolExecutor(
-            max_workers=ctx["settings"].docgen_processes,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_warm,
-        )
-    return pool
+class Renderers:
+    """The worker's rendering processes: made on first use, shared by all its jobs (arq gives each job a
+    copy of the worker's `ctx`, so shared things are made at startup and kept in one object), and made
+    anew when one of them died."""
 
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
 
-def shutdown_pool(ctx: dict[str, Any]) -> None:
-    pool: ProcessPoolExecutor | None = ctx.pop("docgen_pool", None)
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
+    async def render(
+        self, kind_key: str, data: dict[str, Any], stamp: Stamp, odafc: Path | None
+    ) -> Rendered | list[dict[str, str]]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_warm
+            )
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, render_in_child, kind_key, data, stamp, odafc
+            )
+        except BrokenProcessPool:
+            self.shutdown()  # a rendering process died (killed, out of memory): a new pool for the retry
+            raise
+
+    def shutdown(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _Reporter:
@@ -103,20 +116,14 @@ async def generate_deliverable(ctx: dict[str, Any], deliverable_id: str) -> str:
             return "nothing to do"
         await conn.execute(sql.START, deliverable_id)
     reporter = _Reporter(ctx, deliverable_id)
-    keys: KeyRing = ctx.setdefault("keys", KeyRing(settings.keys_path))
+    keys: KeyRing = ctx["keys"]
     data = open_data(keys, deliverable_id, row["data_sealed"])
     day = deliverable_id[2:10]
     stamp = Stamp(deliverable_id, row["revision"], row["content_sm3"], settings.verify_base,
                   f"{day[:4]}-{day[4:6]}-{day[6:]}")  # fmt: skip
     await reporter.step("render", 10.0)
-    loop = asyncio.get_running_loop()
-    try:
-        result = await loop.run_in_executor(
-            _pool(ctx), render_in_child, row["kind"], data, stamp, settings.odafc_path
-        )
-    except BrokenProcessPool:
-        shutdown_pool(ctx)  # a rendering process died (killed, out of memory): a new pool for the retry
-        raise
+    renderers: Renderers = ctx["renderers"]
+    result = await renderers.render(row["kind"], data, stamp, settings.odafc_path)
     if isinstance(result, list):
         async with ctx["pool"].acquire() as conn:
             await conn.execute(sql.FAILED, deliverable_id, result)

@@ -52,7 +52,7 @@ def ws_path(deliverable_id: str) -> str:
 def series_of(kind: Kind, project_id: UUID, doc_id: UUID | None, data: dict[str, Any]) -> str:
     if doc_id is not None:
         return f"{kind.key}:{project_id}:{doc_id}"
-    subject = str(data.get("number") or data.get("service_code") or "")  # a certificate's own number
+    subject = str(data.get(kind.subject) or "") if kind.subject else ""  # a certificate's own number
     return f"{kind.key}:{project_id}:{subject}"
 
 
