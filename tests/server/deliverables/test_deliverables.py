@@ -244,8 +244,8 @@ async def test_a_department_issuer_certifies_a_permit_whose_qr_verifies_and_a_ne
     newer = await rendered(issuer, server, second.json())
     assert newer["revision"] == 2
     assert (await issuer.post(f"/api/v1/deliverables/{newer['id']}/issue")).status_code == 200
-    another = await generate(issuer, project_id, {"kind": "construction_permit",
-                                                  "data": {**data, "permit_no": data["permit_no"][:-1] + "9"}})  # fmt: skip
+    renumbered = {**data, "permit_no": data["permit_no"][:-1] + "9"}
+    another = await generate(issuer, project_id, {"kind": "construction_permit", "data": renumbered})
     assert another.json()["revision"] == 1  # revisions count per certificate number
     old = (await anonymous.get(f"/api/v1/verify/{done['id']}")).json()
     assert old["latest_revision"] == 2
