@@ -55,6 +55,11 @@ async def test_a_sheet_is_generated_previewed_issued_and_its_qr_opens_a_verifica
     pdf = tmp_path / "sheet.pdf"
     await (await download_info.value).save_as(pdf)
 
+    await page.reload()  # the list shows it, and 查看 opens it again
+    await page.get_by_role("button", name=f"查看 {deliverable_id}").click()
+    await expect(page.get_by_test_id("detail-status")).to_have_text("有效（已签发）")
+    await expect(page.get_by_test_id("detail-id")).to_have_text(deliverable_id)
+
     visitor = await context.browser.new_context(base_url=server.url)  # type: ignore[union-attr]
     verify = await visitor.new_page()
     scanned = urlsplit(payload)  # its host is the deployment's TONGBAN_PUBLIC_URL; the path is ours

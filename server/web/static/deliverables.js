@@ -112,7 +112,7 @@ async function loadList() {
   if (!answer.body.deliverables.length) { body.replaceChildren(el("tr", null)); body.firstChild.append(el("td", "尚未出具文件", { colspan: "6" })); return; }
   body.replaceChildren(...answer.body.deliverables.map((d) => {
     const row = el("tr", null, { "data-id": d.id });
-    const open = el("button", "查看", { type: "button", class: "link" });
+    const open = el("button", "查看", { type: "button", class: "secondary small", "aria-label": `查看 ${d.id}` });
     open.addEventListener("click", () => show(d));
     const actions = el("td");
     actions.append(open);
