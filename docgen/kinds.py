@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from collab.catalogue import form
-from collab.validation import validate as validate_form
 from docgen.errors import DataInvalid, Problem
 from docgen.output import Rendered
 from docgen.stamp import Stamp
@@ -30,6 +29,7 @@ class Kind:
     source: Source
     formats: tuple[str, ...]  # the deliverable's files, the first is the primary one
     renderer: str  # "module:function", called as function(data, stamp) -> Rendered
+    checker: str | None = None  # "module:function", function(data) -> list[Problem] (`filling` kinds)
     form: str | None = None  # the filling form a `filling` kind reads
     subject: str | None = None  # a `template` kind's own number field: its revisions count per number
 
@@ -37,11 +37,12 @@ class Kind:
 KINDS: dict[str, Kind] = {
     kind.key: kind
     for kind in (
-        Kind("architecture_notes", "建筑设计总说明", "filling", ("dxf", "pdf"),
-             "docgen.sheets:architecture_notes", "bim_building"),
-        Kind("structure_notes", "结构设计总说明", "filling", ("dxf", "pdf"),
-             "docgen.sheets:structure_notes", "bim_building"),
-        Kind("load_calculation", "荷载计算书", "filling", ("pdf",), "docgen.pdf:load_calculation", "bim_building"),
+        Kind("architecture_notes", "建筑设计总说明", "filling", ("dxf", "pdf"), "docgen.sheets:architecture_notes",
+             "docgen.sheets.notes:architecture_problems", "bim_building"),
+        Kind("structure_notes", "结构设计总说明", "filling", ("dxf", "pdf"), "docgen.sheets:structure_notes",
+             "docgen.sheets.notes:structure_problems", "bim_building"),
+        Kind("load_calculation", "荷载计算书", "filling", ("pdf",), "docgen.pdf:load_calculation",
+             "docgen.pdf.calcbook:check", "bim_building"),
         Kind("utility_service_sheet", "联合报装服务单", "template", ("pdf",), "docgen.pdf:utility_service_sheet",
              subject="service_code"),
         Kind("fire_acceptance_record", "消防验收备案凭证", "template", ("pdf",),
@@ -73,10 +74,11 @@ def validate(kind: Kind, data: dict[str, Any]) -> list[Problem]:
     rest and raise `DataInvalid` themselves)."""
     if kind.source == "filling":
         assert kind.form is not None
+        assert kind.checker is not None
         if data.get("form") != kind.form:
             return [Problem("form", f"{kind.title}须由“{form(kind.form).title}”表单的数据生成", "invalid")]
-        errors = validate_form(form(kind.form, data.get("form_version")), data)
-        return [Problem(e.path, e.message, e.code) for e in errors]
+        problems: list[Problem] = _function(kind.checker)(data)
+        return problems
     from docgen.pdf.template import check_data, template
 
     return check_data(template(kind.key), data)
@@ -87,6 +89,10 @@ def render(kind: Kind, data: dict[str, Any], stamp: Stamp) -> Rendered:
     problems = validate(kind, data)
     if problems:
         raise DataInvalid(problems)
-    module, _, function = kind.renderer.partition(":")
-    rendered: Rendered = getattr(importlib.import_module(module), function)(data, stamp)
+    rendered: Rendered = _function(kind.renderer)(data, stamp)
     return rendered
+
+
+def _function(path: str) -> Any:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)

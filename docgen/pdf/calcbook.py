@@ -20,6 +20,7 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak,
 
 from collab.catalogue import form
 from collab.validation import validate
+from docgen import signatories
 from docgen.errors import DataInvalid, Problem
 from docgen.output import Rendered
 from docgen.pdf import combinations as combo
@@ -30,8 +31,7 @@ from docgen.pdf.style import page_size, styles, text
 from docgen.stamp import Stamp
 
 TITLE = "荷载计算书"
-ROLES = ("审定", "审核", "校对", "设计")
-NAME_MAX_LENGTH = 20
+ROLES = ("审定", "审核", "校对", "设计")  # the cover's signature table (of `docgen.signatories.ROLES`)
 PROBLEM_TYPES = {"required": "missing", "too_few_rows": "missing", "too_long": "too_long"}
 SECTIONS = [
     ("s1", "1 设计资料"),
@@ -92,17 +92,7 @@ def check(content: Any) -> list[Problem]:
             path = f"loads.{index}.dead_load"
             if isinstance(row, dict) and row.get("dead_load") is None and path not in reported:
                 problems.append(Problem(path, "荷载计算书需要附加恒荷载，请填写", "missing"))
-    signatories = content.get("signatories", {})
-    if not isinstance(signatories, dict):
-        problems.append(Problem("signatories", "签字人员应为按职责填写的姓名", "invalid"))
-    else:
-        for role, name in signatories.items():
-            if role not in ROLES or not isinstance(name, str):
-                problems.append(
-                    Problem(f"signatories.{role}", f"职责应为：{'、'.join(ROLES)}之一", "invalid")
-                )
-            elif len(name) > NAME_MAX_LENGTH:
-                problems.append(Problem(f"signatories.{role}", f"{role}人员姓名不能超过 20 个字", "too_long"))
+    problems += signatories.check(content)
     return problems
 
 
@@ -124,7 +114,7 @@ class _Book:
         self.stamp = stamp
         self.project: dict[str, Any] = sections["project"]
         self.structure: dict[str, Any] = sections["structure"]
-        self.signatories: dict[str, str] = content.get("signatories", {})
+        self.signatories: dict[str, str] = signatories.names(content)
         self.registry = Registry()
         self.gamma_0 = combo.gamma_0(self.structure["safety_grade"])
         self.gamma_l = combo.gamma_l(_years(self.project["design_life"]))

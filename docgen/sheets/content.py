@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from collab import catalogue, validation
+from docgen import signatories
 from docgen.errors import DataInvalid, Problem
 from docgen.sheets import flow
 from docgen.sheets.flow import Item
@@ -36,6 +37,7 @@ def check(content: Json, notes_key: str, needs_loads: bool) -> dict[str, Json]:
         problems.append(Problem(notes_key, "请填写设计说明正文", "missing"))
     if needs_loads and not sections.get("loads"):
         problems.append(Problem("loads", "结构设计总说明需要至少一行荷载依据", "missing"))
+    problems += signatories.check(content)
     unique = list(dict.fromkeys(problems))  # a rule may repeat a field's own error
     if unique:
         raise DataInvalid(unique)

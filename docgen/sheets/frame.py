@@ -13,14 +13,14 @@ Must not: lay out the notes (`flow`) or decide the sheet's content (`notes`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ezdxf.document import Drawing
 from ezdxf.enums import TextEntityAlignment
 from ezdxf.filemanagement import new
 from ezdxf.layouts.layout import Paperspace
 
-from docgen import qr
+from docgen import qr, signatories
 from docgen.sheets import measure
 from docgen.sheets.measure import HEI, SONG
 from docgen.stamp import Stamp
@@ -128,9 +128,10 @@ class TitleBlock:
     registrant: str  # 注册建筑师 / 注册结构工程师
     discipline: str  # 建筑 / 结构: its row is left out of the 会签区
     stamp: Stamp
+    signatories: dict[str, str] = field(default_factory=dict)  # role → real name (docgen.signatories)
 
 
-ROLES = ["审定", "审核", "项目负责人", "专业负责人", "校对", "设计"]
+ROLES = list(signatories.ROLES)
 COUNTERSIGN = ["建筑", "结构", "给排水", "暖通", "电气", "智能化"]
 ROW_H = 7.0
 SIGN_COLUMNS = [20.0, 18.0, 22.0]  # 职责 | 实名 | 签名
@@ -276,7 +277,8 @@ def _verification(pen: Pen, b: TitleBlock, top: float, bottom: float) -> None:
 
 
 def _signatures(pen: Pen, b: TitleBlock, top: float, bottom: float) -> None:
-    _grid(pen, top, SIGN_COLUMNS, [["职责", "姓名", "签名"], *[[role, "", ""] for role in ROLES]])
+    rows = [[role, b.signatories.get(role, ""), ""] for role in ROLES]
+    _grid(pen, top, SIGN_COLUMNS, [["职责", "姓名", "签名"], *rows])
 
 
 def _countersign(pen: Pen, b: TitleBlock, top: float, bottom: float) -> None:

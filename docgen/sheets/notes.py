@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from docgen import fonts, preview
+from docgen import fonts, preview, signatories
+from docgen.errors import DataInvalid, Problem
 from docgen.output import Rendered
 from docgen.sheets import content as sheet_content
 from docgen.sheets import flow, frame, measure
@@ -70,6 +71,23 @@ def structure_notes(content: dict[str, Any], stamp: Stamp) -> Rendered:
     return build(STRUCTURE, content, stamp)
 
 
+def architecture_problems(content: dict[str, Any]) -> list[Problem]:
+    return _problems(ARCHITECTURE, content)
+
+
+def structure_problems(content: dict[str, Any]) -> list[Problem]:
+    return _problems(STRUCTURE, content)
+
+
+def _problems(kind: SetKind, content: dict[str, Any]) -> list[Problem]:
+    """Every problem that stops `kind` being drawn from `content` (none: it can be drawn)."""
+    try:
+        sheet_content.check(content, kind.notes_key, kind.needs_loads)
+    except DataInvalid as exc:
+        return exc.problems
+    return []
+
+
 def sheet_title(kind: SetKind, index: int, count: int) -> str:
     if count == 1:
         return kind.title
@@ -113,6 +131,7 @@ def build_dxf(kind: SetKind, content: dict[str, Any], stamp: Stamp) -> tuple[byt
                 registrant=kind.registrant,
                 discipline=kind.discipline,
                 stamp=stamp,
+                signatories=signatories.names(content),
             ),
         )
     stream = io.StringIO()

@@ -23,6 +23,9 @@ class GenerateIn(Strict):
     # filling kinds: a saved version of a collaborative filling document of the project
     doc_id: UUID | None = None
     version_id: UUID | None = None
+    # filling kinds: the real names printed in the signature table / 签字区, by role (审定, 审核, 项目负责人,
+    # 专业负责人, 校对, 设计)
+    signatories: dict[str, str] | None = Field(default=None, max_length=10)
     # template kinds: the certificate's data (fields of docgen/templates/<kind>.json)
     data: dict[str, Any] | None = None
 

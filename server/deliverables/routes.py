@@ -108,8 +108,8 @@ async def _source_data(
 ) -> tuple[tuple[UUID, UUID] | None, Any]:
     kind = kind_of(body.kind)
     if kind.source == "template":
-        if body.data is None or body.doc_id is not None:
-            raise DataInvalid([Problem("data", f"{kind.title}须提交其数据（data）", "missing")])
+        if body.data is None or body.doc_id is not None or body.signatories is not None:
+            raise DataInvalid([Problem("data", f"{kind.title}须提交其数据（data），且只有数据", "missing")])
         return None, body.data
     if body.doc_id is None or body.version_id is None or body.data is not None:
         raise DataInvalid([Problem("version_id", f"{kind.title}须由填报文档的一个已保存版本生成", "missing")])
@@ -119,6 +119,8 @@ async def _source_data(
     doc: Doc[Any] = Doc()
     doc.apply_update(state)
     content = content_of(doc, form(document.form_id, document.form_version))
+    if body.signatories:
+        content["signatories"] = body.signatories
     return (body.doc_id, body.version_id), content
 
 

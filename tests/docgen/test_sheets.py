@@ -255,6 +255,18 @@ def test_long_title_block_values_wrap_and_shrink_inside_their_cells() -> None:
     assert max(t.dxf.height for t in name_parts) < 5.0
 
 
+def test_signatories_names_fill_the_signature_zone_inside_their_cells() -> None:
+    content = samples.filling()
+    content["signatories"] = {"设计": "陈思齐", "校对": "李明", "审定": "欧阳" * 10}  # 20 characters: the limit
+    dxf, _ = notes.build_dxf(notes.STRUCTURE, content, STAMP)
+    doc = read(dxf)
+    assert_texts_in_place(doc)
+    block = " ".join(t.dxf.text for t in sheets(doc)[0].query(f'TEXT[layer=="{frame.TITLE_BLOCK}"]'))
+    assert "陈思齐" in block
+    assert "李明" in block
+    assert "欧阳" in block
+
+
 def test_architecture_notes_list_units_walls_and_the_users_notes() -> None:
     dxf, numbers = notes.build_dxf(notes.ARCHITECTURE, samples.filling(), STAMP)
     doc = read(dxf)
@@ -312,6 +324,7 @@ def test_missing_and_invalid_fields_are_all_reported_and_nothing_is_drawn() -> N
     sections["loads"] = []
     sections["structure_notes"] = {"type": "doc", "content": []}
     sections["units"][1]["area"] = -5
+    content["signatories"] = {"总工": "张三", "设计": "王" * 21}
     with pytest.raises(DataInvalid) as caught:
         notes.structure_notes(content, STAMP)
     fields = {problem["field"] for problem in caught.value.data["fields"]}  # type: ignore[attr-defined]
@@ -321,6 +334,8 @@ def test_missing_and_invalid_fields_are_all_reported_and_nothing_is_drawn() -> N
         "loads",
         "structure_notes",
         "units.1.area",
+        "signatories.总工",
+        "signatories.设计",
     } <= fields
     assert (caught.value.status, caught.value.code) == (422, "document_data_invalid")
 

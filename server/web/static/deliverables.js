@@ -86,6 +86,8 @@ async function generate(event) {
   if (kind.source === "filling") {
     body.doc_id = form.elements.doc_id.value || null;
     body.version_id = form.elements.version_id.value || null;
+    const names = [...form.querySelectorAll("input[name=signatory]")].filter((i) => i.value.trim());
+    if (names.length) body.signatories = Object.fromEntries(names.map((i) => [i.dataset.role, i.value.trim()]));
   } else {
     body.data = {};
     for (const input of document.getElementById("template-fields").querySelectorAll("[name]")) {

@@ -74,9 +74,9 @@ async def test_a_saved_filling_version_becomes_a_sheet_set_that_streams_progress
 ):
     owner = await as_user("pujiang")
     project_id, doc_id, version_id = await saved_version(server, owner, samples.filling())
-    answer = await generate(
-        owner, project_id, {"kind": "structure_notes", "doc_id": doc_id, "version_id": version_id}
-    )
+    body = {"kind": "structure_notes", "doc_id": doc_id, "version_id": version_id,
+            "signatories": {"设计": "陈思齐", "审定": "周明远"}}  # fmt: skip
+    answer = await generate(owner, project_id, body)
     assert answer.status_code == 202, answer.text
     queued = answer.json()
     assert queued["status"] == "queued"
@@ -96,6 +96,7 @@ async def test_a_saved_filling_version_becomes_a_sheet_set_that_streams_progress
     drawing = ezdxf.read(io.StringIO(dxf.content.decode("utf-8")))
     texts = " ".join(e.dxf.text for layout in drawing.layouts for e in layout.query("TEXT"))
     assert "结构设计总说明" in texts
+    assert "陈思齐" in texts  # the signatories given with the request, in the 签字区
     assert samples.PROJECT["project_name"] in texts
 
     preview = await owner.get(done["previews"][0])
@@ -173,11 +174,17 @@ async def test_filling_data_that_cannot_make_the_document_is_refused_with_every_
     error = answer.json()["error"]
     assert error["code"] == "document_data_invalid"
     fields = {f["field"] for f in error["fields"]}
-    assert {"project.project_name", "structure.safety_grade", "loads[0].live_load"} <= fields
+    assert {"project.project_name", "structure.safety_grade", "loads.0.live_load"} <= fields
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM deliverable") == before
 
     for body in (
+        {
+            "kind": "structure_notes",
+            "doc_id": doc_id,
+            "version_id": version_id,
+            "signatories": {"总工": "张三"},
+        },
         {"kind": "structure_notes", "doc_id": doc_id},  # no version
         {
             "kind": "construction_permit",
