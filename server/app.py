@@ -68,6 +68,7 @@ class ActorDeps:
 
 
 def route_table() -> RouteTable:
+    from server.approval.case_routes import ROUTES as kaigong_cases
     from server.audit.routes import ROUTES as audit
     from server.bids.routes import ROUTES as bids
     from server.bim.check_routes import ROUTES as bim_checks
@@ -99,6 +100,7 @@ def route_table() -> RouteTable:
         tus,
         bim_checks,
         deliverables,
+        kaigong_cases,
         audit,
         pages,
     ):

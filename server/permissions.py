@@ -53,6 +53,7 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "bim.rules.read",
             "deliverable.read",
             "deliverable.generate",
+            "kaigong.apply",
         }
     ),
     "agent": frozenset(
@@ -67,10 +68,18 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "bim.rules.read",
             "deliverable.read",
             "deliverable.generate",
+            "kaigong.apply",
         }
     ),
     "reviewer": frozenset(
-        {"project.read", "project.read_any", "task.update", "drawing.read", "deliverable.read"}
+        {
+            "project.read",
+            "project.read_any",
+            "task.update",
+            "drawing.read",
+            "deliverable.read",
+            "kaigong.handle",
+        }
     ),
     "approver": frozenset(
         {
@@ -81,6 +90,7 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "deliverable.read",
             "deliverable.generate",
             "deliverable.certify",
+            "kaigong.handle",
         }
     ),
     "issuer": frozenset(
@@ -92,6 +102,7 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "deliverable.read",
             "deliverable.generate",
             "deliverable.certify",
+            "kaigong.handle",
         }
     ),
     "designer": frozenset(
@@ -129,6 +140,8 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "bim.rules.manage",
             "bim.check.read",
             "deliverable.read",
+            "approval.catalogue.manage",
+            "kaigong.stats",
         }
     ),
     "auditor": frozenset({"project.read", "project.read_any", "audit.read"}),
@@ -157,6 +170,10 @@ PERMISSION_LABELS: Final[dict[str, str]] = {
     "deliverable.read": "查看可见项目出具的文件（图纸、计算书、证书）",
     "deliverable.generate": "生成、签发、撤销本单位项目的设计文件（由填报数据生成）",
     "deliverable.certify": "出具、签发、撤销证书与凭证（施工许可证、消防验收备案凭证等）",
+    "kaigong.apply": "填报并提交本单位项目的开工一件事申报，补正、撤回",
+    "kaigong.handle": "办理本部门的开工一件事办件（受理、补正、审查、办结）",
+    "kaigong.stats": "查看开工一件事统计",
+    "approval.catalogue.manage": "维护审批事项目录（草稿、发布）",
 }
 
 PERMISSIONS: Final[frozenset[str]] = frozenset(PERMISSION_LABELS) | {PUBLIC, AUTHENTICATED}

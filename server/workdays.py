@@ -19,7 +19,7 @@ Must not: read the clock (callers pass `today`), touch the database, or know abo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime, timedelta
 from functools import cache
 from types import MappingProxyType
@@ -57,14 +57,40 @@ class CalendarNotCovered(TongbanError):
     code: ClassVar[str] = "calendar_not_covered"
     message: ClassVar[str] = "节假日日历未覆盖该年份，请联系管理员更新日历包 chinese-calendar"
 
-    def __init__(self, day: date) -> None:
+    def __init__(self, day: date, covered_years: Collection[int] | None = None) -> None:
+        """`covered_years`: the years of a stored calendar (server.approval.calendar) that lacks `day`;
+        without it, the installed package's years."""
+        if covered_years is None:
+            super().__init__(
+                f"节假日日历未覆盖 {day.year} 年（现有 {FIRST_COVERED_YEAR}–{LAST_COVERED_YEAR} 年），"
+                "无法计算工作日，请联系管理员更新日历包 chinese-calendar",
+                year=day.year,
+                first_covered_year=FIRST_COVERED_YEAR,
+                last_covered_year=LAST_COVERED_YEAR,
+            )
+            return
+        years = sorted(covered_years)
         super().__init__(
-            f"节假日日历未覆盖 {day.year} 年（现有 {FIRST_COVERED_YEAR}–{LAST_COVERED_YEAR} 年），"
-            "无法计算工作日，请联系管理员更新日历包 chinese-calendar",
+            f"工作日历未覆盖 {day.year} 年（现有 {_year_runs(years) or '无'}），无法计算工作日，"
+            "请联系管理员更新工作日历（升级日历包 chinese-calendar 后重新导入）",
             year=day.year,
-            first_covered_year=FIRST_COVERED_YEAR,
-            last_covered_year=LAST_COVERED_YEAR,
+            first_covered_year=years[0] if years else None,
+            last_covered_year=years[-1] if years else None,
+            covered_years=years,
         )
+
+
+def _year_runs(years: list[int]) -> str:
+    """Sorted years as runs for a message: 2004–2026 年, or 2004–2020、2022–2026 年; empty for none."""
+    runs: list[list[int]] = []
+    for year in years:
+        if runs and runs[-1][1] == year - 1:
+            runs[-1][1] = year
+        else:
+            runs.append([year, year])
+    if not runs:
+        return ""
+    return "、".join(str(a) if a == b else f"{a}–{b}" for a, b in runs) + " 年"
 
 
 def _local(day: date) -> date:

@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from actors.events import Address, Event
 from actors.messages import Message
+from actors.project import cases
 from actors.project.messages import (
     MESSAGES,
     CheckDeadline,
@@ -30,6 +31,7 @@ from actors.project.messages import (
     StartApproval,
     UpdateTask,
 )
+from actors.project.messages_cases import ActOnCase, CheckCaseDeadline, ClaimCase, SubmitApplication
 from actors.project.state import (
     APPROVAL_STARTED,
     ARCHIVE_OPENED,
@@ -123,6 +125,15 @@ class ProjectActor(Actor):
                 return await self._update_task(message)
             case CheckDeadline(dept_org_id=dept):
                 await self._check_deadline(dept)
+                return None
+            case SubmitApplication():
+                return await cases.submit_application(self, message)
+            case ActOnCase():
+                return await cases.act_on_case(self, message)
+            case ClaimCase():
+                return await cases.claim_case(self, message)
+            case CheckCaseDeadline():
+                await cases.check_case_deadline(self, message)
                 return None
         raise TypeError(f"project actor cannot handle {type(message).__name__}")
 

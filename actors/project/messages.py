@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from actors.messages import Message, Reply
+from actors.project.messages_cases import CASE_MESSAGES
 from actors.project.state import ProjectState, TaskStatus
 
 
@@ -95,5 +96,6 @@ class CheckDeadline(Message):
 
 MESSAGES: tuple[type[Message], ...] = (
     CreateProject, RecordArchiveOpened, RequestArchive, GetProject, StartApproval, UpdateTask, CheckDeadline,
+    *CASE_MESSAGES,
 )  # fmt: skip
 INBOX_MESSAGES: dict[str, type[Message]] = {"project.record_archive_opened": RecordArchiveOpened}

@@ -15,12 +15,15 @@ from pydantic import BaseModel, ConfigDict
 
 from actors.events import Event
 from server import workdays
+from server.approval.workflow import BUNDLE_LABELS, STATE_LABELS, bundle_state
 
 CREATED = "project.created"
 ARCHIVE_OPENED = "project.archive_opened"
 APPROVAL_STARTED = "project.approval_started"
 TASK_UPDATED = "project.task_updated"
 DEADLINE_CHANGED = "project.deadline_changed"
+KAIGONG_SUBMITTED = "kaigong.submitted"  # one signed application split into item cases
+CASE_CHANGED = "case.changed"  # a case moved (action) or its clock or deadline colour changed
 
 Status = Literal["none", "registered", "archived"]
 TaskStatus = Literal["pending", "in_review", "approved", "rejected", "returned"]
@@ -73,6 +76,45 @@ class Task(BaseModel):
         return data
 
 
+class Case(BaseModel):
+    """One item case (事项办件) of 开工一件事 as the project's subscribers see it; `server.approval.workflow`
+    moves its state, `server.approval.clock` derives its due date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: UUID
+    application_id: UUID
+    item_code: str
+    item_name: str
+    dept_org_id: UUID
+    dept_name: str
+    predecessors: tuple[str, ...] = ()
+    state: str = "submitted"
+    statutory_wd: int
+    committed_wd: int
+    accepted_on: date | None = None
+    due_on: date | None = None
+    pauses: tuple[dict[str, Any], ...] = ()
+    extensions: tuple[dict[str, Any], ...] = ()
+    deadline_state: str = "on_time"  # on_time · due_soon · overdue · paused · done
+    claimed_by: UUID | None = None
+    decided_on: date | None = None
+    used_wd: int | None = None
+    last_action: str | None = None
+    last_reason: str = ""
+
+    def public(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["state_label"] = STATE_LABELS.get(self.state, self.state)
+        data["deadline_label"] = CASE_DEADLINE_LABELS.get(self.deadline_state, self.deadline_state)
+        return data
+
+
+CASE_DEADLINE_LABELS: dict[str, str] = {
+    "on_time": "正常", "due_soon": "即将到期", "overdue": "已超期", "paused": "计时暂停（补正中）", "done": "已办结",
+}  # fmt: skip
+
+
 class ProjectState(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -83,6 +125,7 @@ class ProjectState(BaseModel):
     status: Status = "none"
     archive_no: str | None = None
     tasks: dict[str, Task] = {}
+    cases: dict[str, Case] = {}
     seq: int = 0
 
     @property
@@ -96,7 +139,17 @@ class ProjectState(BaseModel):
         data = self.model_dump(mode="json", exclude={"tasks"})
         data["status_label"] = STATUS_LABELS[self.status]
         data["tasks"] = [t.public(today) for t in sorted(self.tasks.values(), key=lambda t: t.dept_name)]
+        data.update(self.public_cases())
         return data
+
+    def public_cases(self) -> dict[str, Any]:
+        """The cases (in submission and item order) and the bundle state derived from them."""
+        return {"cases": [c.public() for c in self.cases.values()], **self.bundle()}
+
+    def bundle(self) -> dict[str, str]:
+        """开工一件事 as a whole: derived from its cases each time, never stored."""
+        state = bundle_state(c.state for c in self.cases.values())
+        return {"bundle_state": state, "bundle_label": BUNDLE_LABELS[state]}
 
 
 def apply(state: ProjectState, event: Event) -> ProjectState:
@@ -122,6 +175,12 @@ def apply(state: ProjectState, event: Event) -> ProjectState:
         key = data["dept_org_id"]
         task = state.tasks[key].model_copy(update={"status": data["status"], "note": data.get("note", "")})
         update["tasks"] = {**state.tasks, key: task}
+    elif event.type == KAIGONG_SUBMITTED:
+        added = {c["id"]: Case.model_validate(c) for c in data["cases"]}
+        update["cases"] = {**state.cases, **added}
+    elif event.type == CASE_CHANGED:
+        case = Case.model_validate(data["case"])
+        update["cases"] = {**state.cases, str(case.id): case}
     elif event.type == DEADLINE_CHANGED:
         key = data["dept_org_id"]
         update["tasks"] = {**state.tasks, key: state.tasks[key].model_copy(update={"alert": data["alert"]})}

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.approval.models import CaseOut
+
 
 class ProjectIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -46,6 +48,9 @@ class ProjectOut(BaseModel):
     status_label: str
     archive_no: str | None
     tasks: list[TaskOut]
+    cases: list[CaseOut] = Field(default_factory=list, description="开工一件事的事项办件")
+    bundle_state: str = Field(default="draft", description="开工一件事总状态（由各办件状态推导）")
+    bundle_label: str = "未提交"
     seq: int
 
 

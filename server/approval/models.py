@@ -1,0 +1,114 @@
+"""Request and response bodies of the 开工一件事 API (the one form, applications, cases, queues)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CaseOut(BaseModel):
+    id: UUID
+    application_id: UUID
+    item_code: str
+    item_name: str
+    dept_org_id: UUID
+    dept_name: str
+    predecessors: list[str]
+    state: str
+    state_label: str
+    statutory_wd: int
+    committed_wd: int
+    accepted_on: date | None
+    due_on: date | None
+    pauses: list[dict[str, Any]]
+    extensions: list[dict[str, Any]]
+    deadline_state: str
+    deadline_label: str
+    claimed_by: UUID | None
+    decided_on: date | None
+    used_wd: int | None
+    last_action: str | None
+    last_reason: str
+
+
+class ActionIn(Strict):
+    action: str = Field(min_length=1, max_length=40)
+    reason: str = Field(default="", max_length=1000)
+
+
+class QueueItem(BaseModel):
+    id: UUID
+    project_id: UUID
+    project_name: str
+    project_code: str
+    applicant_name: str
+    item_code: str
+    item_name: str
+    state: str
+    state_label: str
+    accepted_on: date | None
+    due_on: date | None
+    deadline_state: str
+    deadline_label: str
+    claimed_by: UUID | None
+    submitted_at: datetime
+
+
+class QueueOut(BaseModel):
+    items: list[QueueItem]
+
+
+class NoticeOut(BaseModel):
+    id: int
+    project_id: UUID
+    case_id: UUID
+    item_name: str
+    kind: str
+    message: str
+    at: datetime
+    read_at: datetime | None
+
+
+class NoticeList(BaseModel):
+    items: list[NoticeOut]
+
+
+class ProgressOut(BaseModel):
+    project_id: UUID
+    bundle_state: str
+    bundle_label: str
+    cases: list[CaseOut]
+
+
+class StatsQuery(Strict):
+    since: date | None = None
+    until: date | None = None
+
+
+class StatsRow(BaseModel):
+    item_code: str
+    item_name: str
+    dept_org_id: UUID
+    dept_name: str
+    total: int
+    open: int
+    approved: int
+    refused: int
+    withdrawn: int
+    overdue_open: int
+    decided_late: int
+    mean_wd: float | None
+    p90_wd: float | None
+
+
+class StatsOut(BaseModel):
+    rows: list[StatsRow]
+    cases: int
+    elapsed_ms: float
