@@ -91,6 +91,10 @@ BODIES |= {  # deliverables: a document nobody may see (404 past the permission 
         "kind": "structure_notes", "doc_id": str(uuid.UUID(int=0)), "version_id": str(uuid.UUID(int=1))},
     ("POST", "/api/v1/deliverables/{deliverable_id:str}/revoke"): lambda: {"reason": "走查撤销"},
 }  # fmt: skip
+BODIES |= {  # 开工一件事: a case nobody holds (404 past the permission check)
+    ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/department-actions"): lambda: {"action": "accept"},
+    ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/applicant-actions"): lambda: {"action": "withdraw"},
+}
 QUERIES = {("GET", "/api/v1/dev/sms"): {"phone": "13900000001"}}
 # Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found,
 # a bid session and a document nobody may see (404 past the permission check).
@@ -102,7 +106,7 @@ PATH = {
     "drawing_id:uuid": str(uuid.UUID(int=0)), "version:int": "1", "upload_id:uuid": str(uuid.UUID(int=0)),
     "building_id:uuid": str(uuid.UUID(int=0)), "rule_set_id:uuid": str(uuid.UUID(int=0)),
     "check_id:uuid": str(uuid.UUID(int=0)), "kind": "xlsx",
-    "deliverable_id:str": "TB20260101AAAAAAAA", "ext:str": "pdf", "n:int": "1",
+    "deliverable_id:str": "TB20260101AAAAAAAA", "ext:str": "pdf", "n:int": "1", "case_id:uuid": str(uuid.UUID(int=0)),
 }  # fmt: skip
 
 
