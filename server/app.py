@@ -69,6 +69,8 @@ class ActorDeps:
 
 def route_table() -> RouteTable:
     from server.approval.case_routes import ROUTES as kaigong_cases
+    from server.approval.catalogue_routes import ROUTES as approval_catalogue
+    from server.approval.form_routes import ROUTES as kaigong_form
     from server.audit.routes import ROUTES as audit
     from server.bids.routes import ROUTES as bids
     from server.bim.check_routes import ROUTES as bim_checks
@@ -101,6 +103,8 @@ def route_table() -> RouteTable:
         bim_checks,
         deliverables,
         kaigong_cases,
+        kaigong_form,
+        approval_catalogue,
         audit,
         pages,
     ):

@@ -129,12 +129,17 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_KEYS = "demo-keys"
+
+
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import close_runtime, open_runtime
+    from server.approval import catalogue_service, signing
     from server.audit.service import AUDIT_KEY
     from server.bim.seed import seed_bid_pin, seed_rule_sets
     from server.bim.seed_checks import seed_sample_check
     from server.seed import (
+        ORGANIZATIONS,
         PROJECTS,
         USERS,
         demo_password,
@@ -161,6 +166,13 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             await seed_bids(rt.pool, rt.actors, rt.identity.pii, rt.identity.acl_key, settings.ask_timeout_s)
             audit_key = rt.keys.key(AUDIT_KEY)
             rule_set = await seed_rule_sets(rt.pool, audit_key, stable_id("user", "admin"))
+            await catalogue_service.seed_catalogue(rt.pool, audit_key, stable_id("user", "admin"))
+            async with rt.pool.acquire() as conn:  # the enterprises' signing certificates (demo key files)
+                for code, kind, name, _credit in ORGANIZATIONS:
+                    if kind == "enterprise":
+                        await signing.issue_demo_certificate(
+                            conn, stable_id("org", code), code, name, settings.var_path / DEMO_KEYS
+                        )
             await seed_bid_pin(
                 rt.pool, audit_key, stable_id("bid", "demo"), rule_set, stable_id("user", "bidadmin")
             )
@@ -314,6 +326,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         )
         for user in USERS:
             print(f"  {user.login:<14} {user.display_name} ({user.role}, {user.phone})", flush=True)
+        keys = settings.var_path / DEMO_KEYS
+        print(f"enterprise signing keys for 开工一件事 (demo stand-ins for a UKey): {keys}/<credit code>.sm2.json")
         print("Ctrl-C stops everything this command started.\n", flush=True)
         while not stopping:
             dead = [c for c in children if c.poll() is not None]

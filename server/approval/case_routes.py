@@ -94,7 +94,7 @@ async def applicant_action(request: Request, body: ActionIn) -> ProgressOut:
     return progress_of(state)
 
 
-async def claim(request: Request) -> ProgressOut:
+async def claim_case(request: Request) -> ProgressOut:
     user = require_user(request)
     rt = runtime(request)
     case_id: UUID = request.path_params["case_id"]
@@ -150,7 +150,7 @@ ROUTES = RouteTable(
                  summary="审批部门办理：受理、要求补正、开始审查、办结、不予许可", tags=TAGS),
         ApiRoute("POST", CASE + "/applicant-actions", applicant_action, APPLY, ProgressOut, body=ActionIn,
                  summary="申请单位办理：补正后重新提交、撤回", tags=TAGS),
-        ApiRoute("POST", CASE + "/claim", claim, HANDLE, ProgressOut, summary="认领办件", tags=TAGS),
+        ApiRoute("POST", CASE + "/claim", claim_case, HANDLE, ProgressOut, summary="认领办件", tags=TAGS),
         ApiRoute("GET", "/api/v1/kaigong/stats", get_stats, STATS, StatsOut, query=StatsQuery,
                  summary="开工一件事统计：各事项、各部门的办件量、平均与 P90 办理工作日、超期数", tags=TAGS),
         ApiRoute("GET", "/api/v1/kaigong/notices", get_notices, AUTHENTICATED, NoticeList,

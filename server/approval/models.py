@@ -112,3 +112,46 @@ class StatsOut(BaseModel):
     rows: list[StatsRow]
     cases: int
     elapsed_ms: float
+
+
+class FormOut(BaseModel):
+    """The one form of a project: the merged items, fields and materials for `values`, their errors."""
+
+    catalogue_version_id: UUID
+    catalogue_version: int
+    bundle: str
+    project_type: str
+    items: list[dict[str, Any]]
+    fields: list[dict[str, Any]]
+    materials: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    facts: list[dict[str, Any]] = Field(
+        default_factory=list, description="决定适用事项的项目情况（占路、临时排水…）"
+    )
+    values: dict[str, Any] = Field(default_factory=dict)
+    draft_revision: int = 0
+    prefilled: list[str] = Field(default_factory=list, description="由项目登记信息或本单位历次申报预填的字段")
+    certificates: list[dict[str, Any]] = Field(default_factory=list, description="本单位的签名证书")
+
+
+class ValuesIn(Strict):
+    values: dict[str, Any] = Field(max_length=300)
+
+
+class DraftIn(Strict):
+    values: dict[str, Any] = Field(max_length=300)
+    revision: int = Field(ge=0)
+
+
+class DraftOut(BaseModel):
+    revision: int
+
+
+class SubmitIn(Strict):
+    signed: str = Field(min_length=2, max_length=400_000, description="签名的规范 JSON（base64）")
+    signature: str = Field(min_length=8, max_length=400, description="SM2 签名（DER，base64）")
+    certificate_id: UUID
+
+
+class SubmittedOut(ProgressOut):
+    application_id: UUID | None = None

@@ -21,6 +21,7 @@ from actors.project.actor import project_address
 from actors.project.messages import GetProject
 from collab.catalogue import forms
 from server import clock
+from server.approval.catalogue_routes import PAGE_ROUTES as APPROVAL_CATALOGUE_ROUTES
 from server.bids.access import MANAGE, access_bid
 from server.bids.service import list_bids
 from server.collab.access import EDIT
@@ -144,3 +145,4 @@ ROUTES.extend(COLLAB_ROUTES)
 ROUTES.extend(FILES_ROUTES)
 ROUTES.extend(BIM_ROUTES)
 ROUTES.extend(DELIVERABLES_ROUTES)
+ROUTES.extend(APPROVAL_CATALOGUE_ROUTES)

@@ -95,6 +95,17 @@ BODIES |= {  # 开工一件事: a case nobody holds (404 past the permission che
     ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/department-actions"): lambda: {"action": "accept"},
     ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/applicant-actions"): lambda: {"action": "withdraw"},
 }
+BODIES |= {  # the item catalogue (server/approval/catalogue_routes.py): a version nobody has (404 past the check)
+    ("PUT", "/api/v1/admin/approval/catalogue/versions/{version_id:uuid}"): lambda: {
+        "content": {}, "expected_revision": 1,
+    },
+    ("POST", "/api/v1/admin/approval/catalogue/versions/{version_id:uuid}/publish"): lambda: {"expected_revision": 1},
+    ("POST", "/api/v1/approval/catalogue/form"): lambda: {"facts": {"project_type": "房建"}},
+    ("POST", "/api/v1/projects/{project_id:uuid}/kaigong/form/check"): lambda: {"values": {}},
+    ("PUT", "/api/v1/projects/{project_id:uuid}/kaigong/draft"): lambda: {"values": {}, "revision": 999},
+    ("POST", "/api/v1/projects/{project_id:uuid}/kaigong/applications"): lambda: {
+        "signed": "e30=", "signature": "AAAAAAAAAAA=", "certificate_id": str(uuid.UUID(int=0))},
+}  # fmt: skip
 QUERIES = {("GET", "/api/v1/dev/sms"): {"phone": "13900000001"}}
 # Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found,
 # a bid session and a document nobody may see (404 past the permission check).

@@ -1,0 +1,171 @@
+"""The one form and its signed submission over HTTP (real server, PostgreSQL, Redis): the merged form
+follows the project's facts, is prefilled and checked live, the draft is saved with a revision, and a
+signed submission becomes one case per applicable item with its department; then three departments and
+the applicant move the cases, each only its own. Every bad submission is refused with nothing written."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.server.approval.kaigong import ready, signed_submission, values_for
+
+
+@pytest.fixture
+async def key(pool, settings) -> dict[str, Any]:
+    return await ready(pool, settings.keys_path, settings.var_path)
+
+
+async def new_project(client: Any) -> dict[str, Any]:
+    code = f"2026-310115-47-01-{secrets.randbelow(10**6):06d}"  # GB/T 40058-2021 structure
+    created = await client.post("/api/v1/projects", json={"code": code, "name": "开工一件事测试项目"})
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+async def submit(client: Any, project_id: str, body: dict[str, Any], key: str | None = None) -> Any:
+    headers = {"Idempotency-Key": key or uuid.uuid4().hex}
+    return await client.post(
+        f"/api/v1/projects/{project_id}/kaigong/applications", json=body, headers=headers
+    )
+
+
+async def test_the_merged_form_follows_the_facts_is_prefilled_checked_live_and_its_draft_keeps_a_revision(
+    server, as_user, key
+):
+    owner = await as_user("pujiang")
+    project = await new_project(owner)
+    base = f"/api/v1/projects/{project['id']}/kaigong"
+    form = (await owner.get(f"{base}/form")).json()
+    assert form["values"]["project_code"] == project["code"]  # from the registry
+    assert {"project_code", "project_name", "builder_name"} <= set(form["prefilled"])
+    assert form["items"] == []  # nothing applies before the facts are known
+    assert {f["key"] for f in form["facts"]} >= {"special_construction", "occupies_road"}
+
+    values = values_for(project)
+    checked = (await owner.post(f"{base}/form/check", json={"values": values})).json()
+    assert [i["code"] for i in checked["items"]] == ["XFSJ", "MFJS", "SGXK", "JLZL", "LSPS"]
+    assert checked["errors"] == []
+    sgxk = next(i for i in checked["items"] if i["code"] == "SGXK")
+    assert (sgxk["predecessors"], sgxk["statutory_workdays"]) == (["XFSJ", "MFJS"], 7)
+    fields = {f["key"]: f for f in checked["fields"]}
+    assert set(fields["contractor_name"]["items"]) >= {"SGXK", "JLZL", "LSPS"}  # one field, many items
+    wrong = {**values, "contact_phone": "12345", "road_work_end_on": "2027-01-01"}
+    broken = (await owner.post(f"{base}/form/check", json={"values": wrong})).json()
+    assert {e["path"] for e in broken["errors"]} >= {"contact_phone", "road_work_start_on"}  # start after end
+    fewer = (
+        await owner.post(f"{base}/form/check", json={"values": {**values, "occupies_road": False}})
+    ).json()
+    assert "JLZL" not in [i["code"] for i in fewer["items"]]
+
+    saved = await owner.put(f"{base}/draft", json={"values": values, "revision": 0})
+    assert saved.json() == {"revision": 1}
+    stale = await owner.put(f"{base}/draft", json={"values": {}, "revision": 0})
+    assert stale.status_code == 409
+    again = (await owner.get(f"{base}/form")).json()
+    assert (again["draft_revision"], again["values"]["road_name"]) == (1, "张江路")
+    other = await as_user("shencheng")
+    assert (await other.get(f"{base}/form")).status_code == 404
+
+
+async def test_a_signed_submission_opens_a_case_per_item_and_departments_and_applicant_move_them(
+    server, as_user, key, pool
+):
+    owner = await as_user("pujiang")
+    project = await new_project(owner)
+    base = f"/api/v1/projects/{project['id']}/kaigong"
+    values = values_for(project)
+    form = (await owner.post(f"{base}/form/check", json={"values": values})).json()
+    body = signed_submission(form, project["id"], values, key)
+    idempotency = uuid.uuid4().hex
+    first = await submit(owner, project["id"], body, idempotency)
+    assert first.status_code == 201, first.text
+    cases = {c["item_code"]: c for c in first.json()["cases"]}
+    assert set(cases) == {"XFSJ", "MFJS", "SGXK", "JLZL", "LSPS"}
+    assert {c["dept_name"] for c in cases.values()} >= {
+        "上海市住房和城乡建设管理委员会",
+        "上海市水务局",
+        "上海市交通委员会",
+    }
+    assert cases["SGXK"]["predecessors"] == ["XFSJ", "MFJS"]
+    replay = await submit(owner, project["id"], body, idempotency)
+    assert replay.status_code == 201
+    assert {c["id"] for c in replay.json()["cases"]} == {c["id"] for c in cases.values()}
+    async with pool.acquire() as conn:
+        count = await conn.fetchval("SELECT count(*) FROM approval_application WHERE project_id = $1",
+                                    uuid.UUID(project["id"]))  # fmt: skip
+    assert count == 1
+
+    water, roads, housing = [await as_user(n) for n in ("shuiwu", "jiaotong", "zhujian")]
+    queue = (await water.get("/api/v1/kaigong/queue")).json()["items"]
+    assert cases["LSPS"]["id"] in {q["id"] for q in queue}
+    assert all(q["item_code"] == "LSPS" for q in queue if q["project_id"] == project["id"])
+    act = "/api/v1/kaigong/cases/{}/department-actions"
+    assert (await roads.post(act.format(cases["LSPS"]["id"]), json={"action": "accept"})).status_code == 403
+    assert (await water.post(act.format(cases["LSPS"]["id"]), json={"action": "accept"})).status_code == 200
+    needs_reason = await water.post(act.format(cases["LSPS"]["id"]), json={"action": "request_correction"})
+    assert needs_reason.status_code == 422
+    corrected = await water.post(act.format(cases["LSPS"]["id"]),
+                                 json={"action": "request_correction", "reason": "请补充排水口位置图"})  # fmt: skip
+    lsps = next(c for c in corrected.json()["cases"] if c["item_code"] == "LSPS")
+    assert (lsps["state"], lsps["deadline_state"]) == ("correction", "paused")
+    notices = (await owner.get("/api/v1/kaigong/notices")).json()["items"]
+    assert any("请补充排水口位置图" in n["message"] for n in notices)
+    resubmitted = await owner.post(f"/api/v1/kaigong/cases/{cases['LSPS']['id']}/applicant-actions",
+                                   json={"action": "resubmit"})  # fmt: skip
+    assert resubmitted.status_code == 200
+    assert (await water.post(act.format(cases["LSPS"]["id"]), json={"action": "approve"})).status_code == 200
+    assert (await roads.post(act.format(cases["JLZL"]["id"]), json={"action": "approve"})).status_code == 409
+    for action in ("accept", "start_review"):
+        assert (
+            await housing.post(act.format(cases["SGXK"]["id"]), json={"action": action})
+        ).status_code == 200
+    blocked = await housing.post(act.format(cases["SGXK"]["id"]), json={"action": "approve"})
+    assert (blocked.status_code, blocked.json()["error"]["code"]) == (409, "predecessors_open")
+    progress = (await owner.get(f"{base}")).json()
+    assert progress["bundle_state"] == "in_progress"
+    assert {c["item_code"]: c["state"] for c in progress["cases"]}["LSPS"] == "approved"
+
+
+async def test_bad_submissions_are_refused_and_write_nothing(server, as_user, key, pool):
+    owner = await as_user("pujiang")
+    project = await new_project(owner)
+    base = f"/api/v1/projects/{project['id']}/kaigong"
+    values = values_for(project)
+    form = (await owner.post(f"{base}/form/check", json={"values": values})).json()
+    good = signed_submission(form, project["id"], values, key)
+
+    payload = json.loads(base64.b64decode(good["signed"]))
+    payload["values"]["contract_price_wan"] = 1  # changed after signing
+    tampered = {**good, "signed": base64.b64encode(json.dumps(payload, ensure_ascii=False, sort_keys=True,
+                                                                separators=(",", ":")).encode()).decode()}  # fmt: skip
+    answer = await submit(owner, project["id"], tampered)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (422, "signature_invalid")
+
+    invalid_values = {**values, "contact_phone": "12345"}
+    answer = await submit(owner, project["id"], signed_submission(form, project["id"], invalid_values, key))
+    assert answer.status_code == 422
+    assert "contact_phone" in {f["field"] for f in answer.json()["error"]["fields"]}
+
+    fewer_items = {**form, "items": form["items"][:2]}  # signed for items that are not the applicable ones
+    answer = await submit(owner, project["id"], signed_submission(fewer_items, project["id"], values, key))
+    assert (answer.status_code, answer.json()["error"]["fields"][0]["field"]) == (422, "signed.items")
+
+    other_project = await new_project(owner)  # a signature for another project
+    answer = await submit(owner, other_project["id"], good)
+    assert answer.status_code == 422
+    no_key = await owner.post(f"{base}/applications", json=good)
+    assert no_key.status_code == 422
+    garbage = await submit(owner, project["id"], {**good, "signature": "not base64!"})
+    assert garbage.status_code == 422
+    stranger = await as_user("shencheng")
+    assert (await submit(stranger, project["id"], good)).status_code == 404
+    async with pool.acquire() as conn:
+        count = await conn.fetchval("SELECT count(*) FROM approval_application WHERE project_id = ANY($1)",
+                                    [uuid.UUID(project["id"]), uuid.UUID(other_project["id"])])  # fmt: skip
+    assert count == 0
