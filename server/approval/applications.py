@@ -95,9 +95,21 @@ def form_of(pub: Published, values: dict[str, Any]) -> dict[str, Any]:
         "materials": [{**m.material.model_dump(mode="json", exclude={"applicability"}), "required": m.required,
                        "items": list(m.items)} for m in merged.materials],
         "errors": [e.as_json() for e in errors],
-        "facts": [{"key": k, "kind": spec.kind, "label": spec.label} for k, spec in applicability.FACTS.items()
-                  if k not in pub.catalogue.fields and k != "project_code_type"],
+        "facts": [_fact(pub, k, spec) for k, spec in applicability.FACTS.items() if k not in DERIVED_FACTS],
     }  # fmt: skip
+
+
+DERIVED_FACTS = frozenset({"project_code_type", "project_code"})  # computed, or asked with the project's data
+
+
+def _fact(pub: Published, key: str, spec: applicability.FactSpec) -> dict[str, Any]:
+    """A fact the applicant states about the project; a fact that is also a catalogue field (its type,
+    area, investment…) carries that field's definition, so it is entered and checked as that field."""
+    shared = pub.catalogue.fields.get(key)
+    fact: dict[str, Any] = {"key": key, "kind": spec.kind, "label": spec.label}
+    if shared is not None:
+        fact["field"] = shared.model_dump(mode="json")
+    return fact
 
 
 async def prefill(
