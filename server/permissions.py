@@ -91,6 +91,7 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "deliverable.generate",
             "deliverable.certify",
             "kaigong.handle",
+            "kaigong.extend",
         }
     ),
     "issuer": frozenset(
@@ -173,6 +174,7 @@ PERMISSION_LABELS: Final[dict[str, str]] = {
     "kaigong.apply": "填报并提交本单位项目的开工一件事申报，补正、撤回",
     "kaigong.handle": "办理本部门的开工一件事办件（受理、补正、审查、办结）",
     "kaigong.stats": "查看开工一件事统计",
+    "kaigong.extend": "批准延长本部门办件的办理时限",
     "approval.catalogue.manage": "维护审批事项目录（草稿、发布）",
 }
 

@@ -31,7 +31,13 @@ from actors.project.messages import (
     StartApproval,
     UpdateTask,
 )
-from actors.project.messages_cases import ActOnCase, CheckCaseDeadline, ClaimCase, SubmitApplication
+from actors.project.messages_cases import (
+    ActOnCase,
+    CheckCaseDeadline,
+    ClaimCase,
+    ExtendCase,
+    SubmitApplication,
+)
 from actors.project.state import (
     APPROVAL_STARTED,
     ARCHIVE_OPENED,
@@ -132,6 +138,8 @@ class ProjectActor(Actor):
                 return await cases.act_on_case(self, message)
             case ClaimCase():
                 return await cases.claim_case(self, message)
+            case ExtendCase():
+                return await cases.extend_case(self, message)
             case CheckCaseDeadline():
                 await cases.check_case_deadline(self, message)
                 return None

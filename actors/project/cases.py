@@ -11,17 +11,24 @@ from __future__ import annotations
 
 from datetime import date
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import asyncpg
 
-from actors.project.messages_cases import ActOnCase, CheckCaseDeadline, ClaimCase, SubmitApplication
+from actors.project.messages_cases import (
+    ActOnCase,
+    CheckCaseDeadline,
+    ClaimCase,
+    ExtendCase,
+    SubmitApplication,
+)
 from actors.project.state import CASE_CHANGED, KAIGONG_SUBMITTED, Case, ProjectState
 from actors.runtime import Transaction
 from server import clock
 from server.approval import workflow
 from server.approval.calendar import WorkCalendar
 from server.approval.calendars import current_calendar
-from server.approval.clock import Clock, Pause
+from server.approval.clock import Clock, Extension, Pause
 from server.audit.models import AuditRecord
 from server.errors import Conflict, NotFound
 
@@ -60,7 +67,13 @@ def case_clock(case: Case) -> Clock | None:
               end=date.fromisoformat(p["end"]) if p.get("end") else None)
         for p in case.pauses
     )  # fmt: skip
-    return Clock(accepted_on=case.accepted_on, limit_workdays=case.committed_wd, pauses=pauses)
+    extensions = tuple(
+        Extension(days=e["days"], reason=e["reason"], approved_by=UUID(e["approved_by"]))
+        for e in case.extensions
+    )
+    return Clock(
+        accepted_on=case.accepted_on, limit_workdays=case.committed_wd, pauses=pauses, extensions=extensions
+    )
 
 
 def with_clock(case: Case, cal: WorkCalendar, today: date) -> Case:
@@ -193,6 +206,37 @@ async def claim_case(actor: ProjectActor, msg: ClaimCase) -> ProjectState:
             "case": after.model_dump(mode="json"), "action": "claim", "from": case.state, "by": str(msg.by),
             "login": msg.actor_login,
         })  # fmt: skip
+    return actor.state
+
+
+async def extend_case(actor: ProjectActor, msg: ExtendCase) -> ProjectState:
+    """An approver extends an accepted case's limit (行政许可法 §42: with the agency head's approval and a
+    reason the applicant is told): the due date moves by `days` working days."""
+    case = _case(actor, msg.case_id)
+    if case.dept_org_id != msg.dept_org_id:
+        raise workflow.NotYourCase()
+    if case.state not in ("accepted", "reviewing", "correction"):
+        raise workflow.WrongState(f"办件{workflow.STATE_LABELS.get(case.state, case.state)}，不能延期")
+    extension = {"days": msg.days, "reason": msg.reason.strip(), "approved_by": str(msg.by),
+                 "on": clock.today().isoformat()}  # fmt: skip
+    cal = await current_calendar(actor.deps.pool)
+    today = clock.today()
+    after = with_clock(case.model_copy(update={
+        "extensions": (*case.extensions, extension), "last_action": "extend", "last_reason": msg.reason.strip(),
+    }), cal, today)  # fmt: skip
+    async with actor.transaction() as tx:
+        await _write_case(actor, tx, after)
+        await tx.append(CASE_CHANGED, {
+            "case": after.model_dump(mode="json"), "action": "extend", "from": case.state,
+            "reason": msg.reason.strip(), "by": str(msg.by), "login": msg.actor_login,
+        })  # fmt: skip
+        text = f"{after.item_name}：办理时限延长 {msg.days} 个工作日（{msg.reason.strip()}）"
+        await _notice(actor, tx, after, "extended", text, applicant=True)
+        await _schedule_case(actor, tx, after, today, cal)
+        await actor._audit(tx, AuditRecord(
+            action="kaigong.extend", actor_id=msg.by, actor_login=msg.actor_login, ip=msg.ip, target=str(actor.address),
+            detail={"case_id": str(case.id), "days": msg.days, "reason": msg.reason.strip()[:200]},
+        ))  # fmt: skip
     return actor.state
 
 

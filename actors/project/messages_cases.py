@@ -74,6 +74,21 @@ class ClaimCase(Message):
     actor_login: str | None = None
 
 
+class ExtendCase(Message):
+    """An approver (审批负责人) extends a case's limit by `days` working days, with a reason."""
+
+    type: Literal["kaigong.extend"] = "kaigong.extend"
+    reply: ClassVar[Reply] = ProjectState
+
+    case_id: UUID
+    dept_org_id: UUID
+    days: int = Field(ge=1, le=30)
+    reason: str = Field(min_length=2, max_length=500)
+    by: UUID
+    actor_login: str | None = None
+    ip: str | None = None
+
+
 class CheckCaseDeadline(Message):
     """A durable timer: the day a case's deadline colour may change (yellow, red)."""
 
@@ -82,4 +97,10 @@ class CheckCaseDeadline(Message):
     case_id: UUID
 
 
-CASE_MESSAGES: tuple[type[Message], ...] = (SubmitApplication, ActOnCase, ClaimCase, CheckCaseDeadline)
+CASE_MESSAGES: tuple[type[Message], ...] = (
+    SubmitApplication,
+    ActOnCase,
+    ClaimCase,
+    ExtendCase,
+    CheckCaseDeadline,
+)

@@ -20,6 +20,7 @@ from server.projects.access import project_owner
 APPLY = "kaigong.apply"
 HANDLE = "kaigong.handle"
 STATS = "kaigong.stats"
+EXTEND = "kaigong.extend"  # 审批负责人 only: an extension needs the agency head's approval
 
 
 async def applicant_of(conn: Any, user: CurrentUser, project_id: UUID) -> None:

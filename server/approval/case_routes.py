@@ -14,13 +14,14 @@ from starlette.requests import Request
 
 from actors.project.actor import project_address
 from actors.project.messages import GetProject
-from actors.project.messages_cases import ActOnCase, ClaimCase
+from actors.project.messages_cases import ActOnCase, ClaimCase, ExtendCase
 from actors.project.state import ProjectState
 from server.approval import cases, stats
-from server.approval.access import APPLY, HANDLE, STATS, applicant_of, department_of
+from server.approval.access import APPLY, EXTEND, HANDLE, STATS, applicant_of, department_of
 from server.approval.models import (
     ActionIn,
     CaseOut,
+    ExtensionIn,
     NoticeList,
     NoticeOut,
     ProgressOut,
@@ -106,6 +107,20 @@ async def claim_case(request: Request) -> ProgressOut:
     return progress_of(state)
 
 
+async def extend(request: Request, body: ExtensionIn) -> ProgressOut:
+    """An approver of the case's department extends its limit (行政许可法 §42)."""
+    user = require_user(request)
+    rt = runtime(request)
+    case_id: UUID = request.path_params["case_id"]
+    async with rt.pool.acquire() as conn:
+        project_id, dept = await cases.case_project(conn, case_id)
+    department_of(user, dept)
+    message = ExtendCase(case_id=case_id, dept_org_id=user.org_id, days=body.days, reason=body.reason, by=user.id,
+                         actor_login=user.login, ip=client_ip(request))  # fmt: skip
+    state = await rt.actors.ref(project_address(project_id)).ask(message, rt.settings.ask_timeout_s)
+    return progress_of(state)
+
+
 async def get_queue(request: Request) -> QueueOut:
     user = require_user(request)
     wanted = request.query_params.get("state", "")
@@ -150,6 +165,8 @@ ROUTES = RouteTable(
                  summary="审批部门办理：受理、要求补正、开始审查、办结、不予许可", tags=TAGS),
         ApiRoute("POST", CASE + "/applicant-actions", applicant_action, APPLY, ProgressOut, body=ActionIn,
                  summary="申请单位办理：补正后重新提交、撤回", tags=TAGS),
+        ApiRoute("POST", CASE + "/extensions", extend, EXTEND, ProgressOut, body=ExtensionIn,
+                 summary="延长办理时限（审批负责人，须说明理由）", tags=TAGS),
         ApiRoute("POST", CASE + "/claim", claim_case, HANDLE, ProgressOut, summary="认领办件", tags=TAGS),
         ApiRoute("GET", "/api/v1/kaigong/stats", get_stats, STATS, StatsOut, query=StatsQuery,
                  summary="开工一件事统计：各事项、各部门的办件量、平均与 P90 办理工作日、超期数", tags=TAGS),

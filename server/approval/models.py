@@ -155,3 +155,8 @@ class SubmitIn(Strict):
 
 class SubmittedOut(ProgressOut):
     application_id: UUID | None = None
+
+
+class ExtensionIn(Strict):
+    days: int = Field(ge=1, le=30, description="延长的工作日数")
+    reason: str = Field(min_length=2, max_length=500, description="延期理由（告知申请人）")

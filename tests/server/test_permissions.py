@@ -94,6 +94,7 @@ BODIES |= {  # deliverables: a document nobody may see (404 past the permission 
 BODIES |= {  # 开工一件事: a case nobody holds (404 past the permission check)
     ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/department-actions"): lambda: {"action": "accept"},
     ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/applicant-actions"): lambda: {"action": "withdraw"},
+    ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/extensions"): lambda: {"days": 5, "reason": "走查延期"},
 }
 BODIES |= {  # the item catalogue (server/approval/catalogue_routes.py): a version nobody has (404 past the check)
     ("PUT", "/api/v1/admin/approval/catalogue/versions/{version_id:uuid}"): lambda: {

@@ -9,10 +9,12 @@ import base64
 import json
 import secrets
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
 
+from server.approval.calendar import package_calendar
 from tests.server.approval.kaigong import ready, signed_submission, values_for
 
 
@@ -169,3 +171,35 @@ async def test_bad_submissions_are_refused_and_write_nothing(server, as_user, ke
         count = await conn.fetchval("SELECT count(*) FROM approval_application WHERE project_id = ANY($1)",
                                     [uuid.UUID(project["id"]), uuid.UUID(other_project["id"])])  # fmt: skip
     assert count == 0
+
+
+async def test_only_an_approver_of_the_department_extends_a_case_and_the_due_date_moves_by_those_working_days(
+    server, as_user, key
+):
+    owner = await as_user("pujiang")
+    project = await new_project(owner)
+    values = values_for(project)
+    form = (
+        await owner.post(f"/api/v1/projects/{project['id']}/kaigong/form/check", json={"values": values})
+    ).json()
+    submitted = await submit(owner, project["id"], signed_submission(form, project["id"], values, key))
+    cases = {c["item_code"]: c for c in submitted.json()["cases"]}
+    case = cases["XFSJ"]["id"]
+    reviewer, lead, roads = [await as_user(n) for n in ("zhujian", "zhujian_lead", "jiaotong")]
+    accepted = await reviewer.post(
+        f"/api/v1/kaigong/cases/{case}/department-actions", json={"action": "accept"}
+    )
+    due = next(c for c in accepted.json()["cases"] if c["id"] == case)["due_on"]
+    body = {"days": 5, "reason": "需组织专家评审，经负责人批准延期"}
+    assert (await reviewer.post(f"/api/v1/kaigong/cases/{case}/extensions", json=body)).status_code == 403
+    assert (await roads.post(f"/api/v1/kaigong/cases/{case}/extensions", json=body)).status_code == 403
+    assert (
+        await lead.post(f"/api/v1/kaigong/cases/{case}/extensions", json={**body, "days": 0})
+    ).status_code == 422
+    extended = await lead.post(f"/api/v1/kaigong/cases/{case}/extensions", json=body)
+    assert extended.status_code == 200, extended.text
+    after = next(c for c in extended.json()["cases"] if c["id"] == case)
+    assert after["due_on"] == package_calendar().add_workdays(date.fromisoformat(due), 5).isoformat()
+    assert after["extensions"][0]["days"] == 5
+    notices = (await owner.get("/api/v1/kaigong/notices")).json()["items"]
+    assert any("延长 5 个工作日" in n["message"] for n in notices)
