@@ -135,6 +135,7 @@ DEMO_KEYS = "demo-keys"
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import close_runtime, open_runtime
     from server.approval import catalogue_service, signing
+    from server.approval.seed_kaigong import seed_application
     from server.audit.service import AUDIT_KEY
     from server.bim.seed import seed_bid_pin, seed_rule_sets
     from server.bim.seed_checks import seed_sample_check
@@ -192,6 +193,11 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             await seed_drawings(
                 rt.pool, rt.files, rt.keys.key(AUDIT_KEY), stable_id("project", code), uploader,
                 stable_id("org", owner.org_code),
+            )  # fmt: skip
+            second, _, second_owner = PROJECTS[1]
+            await seed_application(
+                rt.pool, rt.actors, rt.keys, settings.var_path / DEMO_KEYS, stable_id("project", second),
+                stable_id("user", second_owner), settings.ask_timeout_s,
             )  # fmt: skip
             await seed_deliverables(
                 rt.pool, rt.actors, rt.arq, rt.keys, audit_key, stable_id("project", code), stable_id("user", login),
