@@ -68,6 +68,7 @@ class ActorDeps:
 
 
 def route_table() -> RouteTable:
+    from server.approval.calendar_routes import ROUTES as workday_calendar
     from server.approval.case_routes import ROUTES as kaigong_cases
     from server.approval.catalogue_routes import ROUTES as approval_catalogue
     from server.approval.form_routes import ROUTES as kaigong_form
@@ -105,6 +106,7 @@ def route_table() -> RouteTable:
         kaigong_cases,
         kaigong_form,
         approval_catalogue,
+        workday_calendar,
         audit,
         pages,
     ):

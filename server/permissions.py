@@ -143,6 +143,7 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             "deliverable.read",
             "approval.catalogue.manage",
             "kaigong.stats",
+            "calendar.manage",
         }
     ),
     "auditor": frozenset({"project.read", "project.read_any", "audit.read"}),
@@ -175,6 +176,7 @@ PERMISSION_LABELS: Final[dict[str, str]] = {
     "kaigong.handle": "办理本部门的开工一件事办件（受理、补正、审查、办结）",
     "kaigong.stats": "查看开工一件事统计",
     "kaigong.extend": "批准延长本部门办件的办理时限",
+    "calendar.manage": "更正工作日历（节假日、调休上班日）",
     "approval.catalogue.manage": "维护审批事项目录（草稿、发布）",
 }
 

@@ -95,6 +95,7 @@ BODIES |= {  # 开工一件事: a case nobody holds (404 past the permission che
     ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/department-actions"): lambda: {"action": "accept"},
     ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/applicant-actions"): lambda: {"action": "withdraw"},
     ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/extensions"): lambda: {"days": 5, "reason": "走查延期"},
+    ("PUT", "/api/v1/admin/calendar/{day:str}"): lambda: {"is_workday": True, "note": "走查"},
 }
 BODIES |= {  # the item catalogue (server/approval/catalogue_routes.py): a version nobody has (404 past the check)
     ("PUT", "/api/v1/admin/approval/catalogue/versions/{version_id:uuid}"): lambda: {
@@ -107,7 +108,15 @@ BODIES |= {  # the item catalogue (server/approval/catalogue_routes.py): a versi
     ("POST", "/api/v1/projects/{project_id:uuid}/kaigong/applications"): lambda: {
         "signed": "e30=", "signature": "AAAAAAAAAAA=", "certificate_id": str(uuid.UUID(int=0))},
 }  # fmt: skip
-QUERIES = {("GET", "/api/v1/dev/sms"): {"phone": "13900000001"}}
+BODIES |= {  # the public 开工一件事 column (server/approval/column_routes.py); a message nobody left (404)
+    ("POST", "/api/v1/kaigong/messages"): lambda: {"kind": "consult", "name": "走查", "phone": "13955550000",
+                                                   "content": "权限走查留言"},
+    ("POST", "/api/v1/admin/kaigong/messages/{message_id:uuid}/reply"): lambda: {"reply": "走查答复"},
+}  # fmt: skip
+QUERIES = {
+    ("GET", "/api/v1/dev/sms"): {"phone": "13900000001"},
+    ("GET", "/api/v1/kaigong/progress"): {"code": "2026-310115-47-01-000000"},
+}
 # Path parameters: a project of pujiang's, pujiang's own account, a grant that PUT then DELETE leave as found,
 # a bid session and a document nobody may see (404 past the permission check).
 PATH = {
@@ -119,6 +128,8 @@ PATH = {
     "building_id:uuid": str(uuid.UUID(int=0)), "rule_set_id:uuid": str(uuid.UUID(int=0)),
     "check_id:uuid": str(uuid.UUID(int=0)), "kind": "xlsx",
     "deliverable_id:str": "TB20260101AAAAAAAA", "ext:str": "pdf", "n:int": "1", "case_id:uuid": str(uuid.UUID(int=0)),
+    "year:int": "2026", "day:str": "1999-01-01",
+    "code:str": "SGXK", "material_code:str": "SG01", "message_id:uuid": str(uuid.UUID(int=0)),
 }  # fmt: skip
 
 
