@@ -177,7 +177,8 @@ def expect(response: httpx.Response, status: int) -> httpx.Response:
 
 
 def new_code() -> str:
-    return f"B-{uuid.uuid4().hex[:16]}"
+    n = uuid.uuid4().int  # a 项目代码 with the GB/T 40058-2021 structure
+    return f"2026-32{n % 10**4:04d}-47-01-{n // 10**4 % 10**6:06d}"
 
 
 async def create_project(client: httpx.AsyncClient) -> str:

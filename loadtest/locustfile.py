@@ -113,7 +113,8 @@ class Applicant(FastHttpUser):
 
     @task(1)
     def register_project(self) -> None:
-        body = {"code": f"L-{uuid.uuid4().hex[:16]}", "name": PROJECT_NAME}
+        n = uuid.uuid4().int  # a 项目代码 with the GB/T 40058-2021 structure
+        body = {"code": f"2026-33{n % 10**4:04d}-47-01-{n // 10**4 % 10**6:06d}", "name": PROJECT_NAME}
         with self.client.post(
             "/api/v1/projects", json=body, headers=self.csrf_headers, catch_response=True
         ) as response:

@@ -71,6 +71,7 @@ def route_table() -> RouteTable:
     from server.approval.calendar_routes import ROUTES as workday_calendar
     from server.approval.case_routes import ROUTES as kaigong_cases
     from server.approval.catalogue_routes import ROUTES as approval_catalogue
+    from server.approval.column_routes import ROUTES as kaigong_column
     from server.approval.form_routes import ROUTES as kaigong_form
     from server.audit.routes import ROUTES as audit
     from server.bids.routes import ROUTES as bids
@@ -107,6 +108,7 @@ def route_table() -> RouteTable:
         kaigong_form,
         approval_catalogue,
         workday_calendar,
+        kaigong_column,
         audit,
         pages,
     ):

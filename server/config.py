@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -177,6 +177,24 @@ class Settings(BaseSettings):
         default=None,
         description="ODA File Converter executable, for DWG output. Unset: documents are delivered as DXF only.",
     )
+    project_code_legacy_pattern: str | None = Field(
+        default=None,
+        description="Regex of 项目代码 in an older layout still accepted. Unset: GB/T 40058-2021 only.",
+    )
+    baojian_no_format: str = Field(
+        default="BJ{year}{seq:06d}", description="Template of 报建编号 ({year}, {month}, {day}, {seq})."
+    )
+    lianshen_no_format: str = Field(
+        default="LS{year}{month:02d}{seq:06d}", description="Template of 联审编号 ({year}, {month}, {day}, {seq})."
+    )
+
+    @field_validator("baojian_no_format", "lianshen_no_format")
+    @classmethod
+    def _number_template(cls, value: str) -> str:
+        from server.projects.codes import check_template
+
+        return check_template(value)
+
     bim_check_memory_bytes: int = Field(
         default=1536 * 1024**2,
         ge=256 * 1024**2,

@@ -145,4 +145,6 @@ async def anonymous(server: ServerChild) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def unique_code() -> str:
-    return f"T-{uuid.uuid4().hex[:12]}"
+    """A fresh 项目代码 with the GB/T 40058-2021 structure (random region and serial: 10^10 of them)."""
+    n = uuid.uuid4().int
+    return f"2026-31{n % 10**4:04d}-47-01-{n // 10**4 % 10**6:06d}"

@@ -53,6 +53,7 @@ from server import clock, workdays
 from server.audit import service as audit
 from server.audit.models import AuditRecord
 from server.errors import Conflict, InvalidInput, NotFound
+from server.projects import codes
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +62,9 @@ ARCHIVE_RETRY_MAX_S = 60.0
 LOOKAHEAD_DAYS = 60  # a deadline change is searched this far ahead (long holidays included)
 
 INSERT_PROJECT = """
-    INSERT INTO project (id, code, name, owner_org_id, created_by)
-    VALUES ($1, $2, $3, $4, $5)"""
+    INSERT INTO project (id, code, name, owner_org_id, created_by, baojian_no, project_type, tags)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"""
+NEXT_BAOJIAN = "SELECT nextval('project_baojian_seq')"
 # Who reviews the project decides who may read its drawings (server/files/access.py).
 ADD_REVIEWER = "INSERT INTO project_reviewer (project_id, dept_org_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
 
@@ -157,19 +159,19 @@ class ProjectActor(Actor):
     async def _create(self, msg: CreateProject) -> ProjectState:
         if self.state.exists:
             raise Conflict("项目已存在")
-        data = {
-            "id": str(self.address.id),
-            "code": msg.code,
-            "name": msg.name,
-            "owner_org_id": str(msg.owner_org_id),
-            "created_by": str(msg.created_by),
-        }
         try:
             async with self.transaction() as tx:
+                seq = await tx.conn.fetchval(NEXT_BAOJIAN)
+                baojian_no = codes.number(self.deps.settings.baojian_no_format, seq, clock.today())
                 await tx.conn.execute(
-                    INSERT_PROJECT, self.address.id, msg.code, msg.name, msg.owner_org_id, msg.created_by
-                )
-                await tx.append(CREATED, data)
+                    INSERT_PROJECT, self.address.id, msg.code, msg.name, msg.owner_org_id, msg.created_by,
+                    baojian_no, msg.project_type, list(msg.tags),
+                )  # fmt: skip
+                await tx.append(CREATED, {
+                    "id": str(self.address.id), "code": msg.code, "name": msg.name,
+                    "owner_org_id": str(msg.owner_org_id), "created_by": str(msg.created_by),
+                    "baojian_no": baojian_no, "project_type": msg.project_type, "tags": list(msg.tags),
+                })  # fmt: skip
                 record = AuditRecord(
                     action="project.create", actor_id=msg.created_by, actor_login=msg.actor_login,
                     org_id=msg.owner_org_id, ip=msg.ip, target=str(self.address), detail={"code": msg.code},

@@ -31,11 +31,13 @@ from server.approval.calendars import current_calendar
 from server.approval.clock import Clock, Extension, Pause
 from server.audit.models import AuditRecord
 from server.errors import Conflict, NotFound
+from server.projects import codes
 
 INSERT_APPLICATION = """
     INSERT INTO approval_application (id, project_id, bundle, catalogue_version_id, items, signed_sealed, signed_sm3,
-                                      signature, certificate_id, idempotency_key, submitted_by, org_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"""
+                                      signature, certificate_id, idempotency_key, submitted_by, org_id, lianshen_no)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"""
+NEXT_LIANSHEN = "SELECT nextval('approval_lianshen_seq')"
 INSERT_CASE = """
     INSERT INTO approval_case (id, application_id, project_id, item_code, item_name, dept_org_id, predecessors, state,
                                statutory_wd, committed_wd)
@@ -120,10 +122,12 @@ async def submit_application(actor: ProjectActor, msg: SubmitApplication) -> Pro
     project_id = actor.address.id
     try:
         async with actor.transaction() as tx:
+            seq = await tx.conn.fetchval(NEXT_LIANSHEN)
+            lianshen_no = codes.number(actor.deps.settings.lianshen_no_format, seq, clock.today())
             await tx.conn.execute(
                 INSERT_APPLICATION, msg.application_id, project_id, msg.bundle, msg.catalogue_version_id,
                 [c.item_code for c in cases], msg.signed_sealed, msg.signed_sm3, msg.signature,
-                msg.certificate_id, msg.idempotency_key, msg.by, msg.org_id,
+                msg.certificate_id, msg.idempotency_key, msg.by, msg.org_id, lianshen_no,
             )  # fmt: skip
             await tx.conn.executemany(INSERT_CASE, [
                 (c.id, msg.application_id, project_id, c.item_code, c.item_name, c.dept_org_id,
@@ -131,7 +135,7 @@ async def submit_application(actor: ProjectActor, msg: SubmitApplication) -> Pro
             ])  # fmt: skip
             await tx.conn.executemany(ADD_REVIEWER, [(project_id, c.dept_org_id) for c in cases])
             await tx.append(KAIGONG_SUBMITTED, {
-                "application_id": str(msg.application_id), "signed_sm3": msg.signed_sm3,
+                "application_id": str(msg.application_id), "signed_sm3": msg.signed_sm3, "lianshen_no": lianshen_no,
                 "cases": [c.model_dump(mode="json") for c in cases],
             })  # fmt: skip
             await actor._audit(tx, AuditRecord(

@@ -22,6 +22,8 @@ class CreateProject(Message):
     name: str
     owner_org_id: UUID
     created_by: UUID
+    project_type: str = "其他"
+    tags: tuple[str, ...] = ()
     actor_login: str | None = None  # for the audit entry
     ip: str | None = None
 

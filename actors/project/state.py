@@ -122,6 +122,10 @@ class ProjectState(BaseModel):
     code: str | None = None
     name: str | None = None
     owner_org_id: UUID | None = None
+    baojian_no: str | None = None  # 报建编号, given when it registered here
+    project_type: str = "其他"
+    tags: tuple[str, ...] = ()
+    lianshen_no: str | None = None  # 联审编号 of its latest 开工一件事 application
     status: Status = "none"
     archive_no: str | None = None
     tasks: dict[str, Task] = {}
@@ -161,6 +165,9 @@ def apply(state: ProjectState, event: Event) -> ProjectState:
             "code": data["code"],
             "name": data["name"],
             "owner_org_id": UUID(data["owner_org_id"]),
+            "baojian_no": data.get("baojian_no"),
+            "project_type": data.get("project_type", "其他"),
+            "tags": tuple(data.get("tags", ())),
             "status": "registered",
         }
     elif event.type == ARCHIVE_OPENED:
@@ -178,6 +185,7 @@ def apply(state: ProjectState, event: Event) -> ProjectState:
     elif event.type == KAIGONG_SUBMITTED:
         added = {c["id"]: Case.model_validate(c) for c in data["cases"]}
         update["cases"] = {**state.cases, **added}
+        update["lianshen_no"] = data.get("lianshen_no")
     elif event.type == CASE_CHANGED:
         case = Case.model_validate(data["case"])
         update["cases"] = {**state.cases, str(case.id): case}

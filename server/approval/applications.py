@@ -68,7 +68,7 @@ async def published(conn: Any) -> Published:
     return Published(version, catalogue_service.compiled(version))
 
 
-def _seal(keys: KeyRing, aad: str, values: dict[str, Any]) -> bytes:
+def seal_values(keys: KeyRing, aad: str, values: dict[str, Any]) -> bytes:
     text = json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return seal_field(DATA_KEY, keys.key(DATA_KEY, 16), text, aad.encode())
 
@@ -143,7 +143,7 @@ async def save_draft(
     conn: Any, keys: KeyRing, project_id: UUID, values: dict[str, Any], revision: int, by: CurrentUser
 ) -> int:
     """The draft's new revision; 409 when `revision` is not the stored one (another tab saved since)."""
-    sealed = _seal(keys, f"{project_id}:{BUNDLE}", values)
+    sealed = seal_values(keys, f"{project_id}:{BUNDLE}", values)
     saved: int | None = await conn.fetchval(SAVE_DRAFT, project_id, BUNDLE, sealed, by.id, revision)
     if saved is None or (revision == 0 and saved != 1):
         raise Conflict("草稿已在别处更新，请刷新后再编辑")
@@ -211,7 +211,7 @@ async def prepare(
         ))  # fmt: skip
     return SubmitApplication(
         application_id=application_id, bundle=BUNDLE, catalogue_version_id=pub.version.id, cases=cases,
-        signed_sealed=_seal(keys, str(application_id), payload), signed_sm3=signed_sm3, signature=signature,
+        signed_sealed=seal_values(keys, str(application_id), payload), signed_sm3=signed_sm3, signature=signature,
         certificate_id=certificate_id, idempotency_key=idempotency_key, by=user.id, org_id=user.org_id,
         actor_login=user.login,
     )  # fmt: skip

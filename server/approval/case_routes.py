@@ -46,8 +46,11 @@ DEADLINE_LABELS = {
 
 def progress_of(state: ProjectState) -> ProgressOut:
     data = state.public_cases()
-    return ProgressOut(project_id=state.id, bundle_state=data["bundle_state"], bundle_label=data["bundle_label"],
-                       cases=[CaseOut.model_validate(c) for c in data["cases"]])  # fmt: skip
+    return ProgressOut(
+        project_id=state.id, project_code=state.code, baojian_no=state.baojian_no, lianshen_no=state.lianshen_no,
+        bundle_state=data["bundle_state"], bundle_label=data["bundle_label"],
+        cases=[CaseOut.model_validate(c) for c in data["cases"]],
+    )  # fmt: skip
 
 
 async def get_progress(request: Request) -> ProgressOut:

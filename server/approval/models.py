@@ -82,6 +82,9 @@ class NoticeList(BaseModel):
 
 class ProgressOut(BaseModel):
     project_id: UUID
+    project_code: str | None = None
+    baojian_no: str | None = None
+    lianshen_no: str | None = None
     bundle_state: str
     bundle_label: str
     cases: list[CaseOut]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,9 +18,15 @@ class ProjectIn(BaseModel):
         min_length=4,
         max_length=40,
         pattern=r"^[0-9A-Za-z-]+$",
-        description="项目代码 (digits, letters, hyphens)",
+        description="项目代码（GB/T 40058-2021，形如 2026-310115-47-01-000123）",
     )
     name: str = Field(min_length=2, max_length=200, description="项目名称")
+    project_type: Literal["房建", "市政", "交通", "水务", "绿化", "工业", "其他"] = Field(
+        default="其他", description="项目分类"
+    )
+    tags: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+        default_factory=list, max_length=10, description="自定义标签"
+    )
 
 
 class TaskOut(BaseModel):
@@ -44,6 +50,10 @@ class ProjectOut(BaseModel):
     code: str
     name: str
     owner_org_id: UUID
+    baojian_no: str | None = Field(default=None, description="报建编号")
+    project_type: str = "其他"
+    tags: list[str] = Field(default_factory=list)
+    lianshen_no: str | None = Field(default=None, description="最近一次开工一件事申报的联审编号")
     status: str
     status_label: str
     archive_no: str | None

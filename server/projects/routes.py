@@ -16,6 +16,7 @@ from server import clock
 from server.errors import Conflict, InvalidInput, NotFound
 from server.live import since_of, stream_actor
 from server.projects.access import READ_ANY, access_project
+from server.projects.codes import check_project_code
 from server.projects.models import ApprovalIn, ProjectIn, ProjectList, ProjectOut, TaskUpdateIn
 from server.projects.service import department_names, find_same_registration, list_projects
 from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, holds, require_user
@@ -29,9 +30,11 @@ def _out(state: ProjectState) -> ProjectOut:
 async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
     user = require_user(request)
     rt = runtime(request)
+    check_project_code(body.code, rt.settings.project_code_legacy_pattern)
     msg = CreateProject(
         code=body.code, name=body.name, owner_org_id=user.org_id, created_by=user.id,
-        actor_login=user.login, ip=client_ip(request),
+        project_type=body.project_type, tags=tuple(dict.fromkeys(body.tags)), actor_login=user.login,
+        ip=client_ip(request),
     )  # fmt: skip
     try:
         state = await rt.actors.ref(project_address(uuid.uuid4())).ask(msg, rt.settings.ask_timeout_s)

@@ -18,6 +18,7 @@ NAV_LINKS: Final[tuple[tuple[str, str, str], ...]] = (
     ("/projects", "项目", "project.read"),
     ("/bids", "评标会议", "bid.read"),
     ("/bim/bids", "提交模型", "bim.submit"),
+    ("/kaigong/workbench", "审批工作台", "kaigong.handle"),
     ("/admin/users", "用户管理", "user.manage"),
     ("/admin/roles", "角色权限", "permission.manage"),
     ("/admin/bim/rule-sets", "BIM规则库", "bim.rules.manage"),

@@ -39,6 +39,7 @@ from server.web.collab_pages import ROUTES as COLLAB_ROUTES
 from server.web.deliverables_pages import ROUTES as DELIVERABLES_ROUTES
 from server.web.files_pages import ROUTES as FILES_ROUTES
 from server.web.kaigong_form_page import ROUTES as KAIGONG_FORM_ROUTES
+from server.web.kaigong_pages import ROUTES as KAIGONG_ROUTES
 from server.web.layout import page_context
 from server.web.templating import templates
 
@@ -147,4 +148,5 @@ ROUTES.extend(FILES_ROUTES)
 ROUTES.extend(BIM_ROUTES)
 ROUTES.extend(DELIVERABLES_ROUTES)
 ROUTES.extend(APPROVAL_CATALOGUE_ROUTES)
+ROUTES.extend(KAIGONG_ROUTES)
 ROUTES.extend(KAIGONG_FORM_ROUTES)

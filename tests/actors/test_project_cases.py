@@ -19,6 +19,7 @@ from actors.runtime import ActorSystem, RuntimeConfig
 from server import clock
 from server.app import ActorDeps, arq_settings
 from server.approval import workflow
+from server.approval.applications import seal_values
 from server.approval.calendars import current_calendar
 from server.config import Settings
 from server.errors import Conflict
@@ -45,7 +46,9 @@ async def system(pool, redis, settings: Settings) -> AsyncIterator[ActorSystem]:
     await arq.aclose()
 
 
-async def new_application(system: ActorSystem, pool: Any) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
+async def new_application(
+    system: ActorSystem, pool: Any, settings: Settings
+) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
     project_id = uuid.uuid4()
     created = CreateProject(code=f"K-{project_id.hex[:12]}", name="开工一件事测试项目", owner_org_id=OWNER_ORG,
                             created_by=OWNER)  # fmt: skip
@@ -75,9 +78,13 @@ async def new_application(system: ActorSystem, pool: Any) -> tuple[uuid.UUID, di
         CaseSpec(id=ids["LSPS"], item_code="LSPS", item_name="临时排水许可", dept_org_id=SW, dept_name="水务局",
                  statutory_wd=20, committed_wd=15),
     ]  # fmt: skip
+    application_id = uuid.uuid4()
+    sealed = seal_values(
+        KeyRing(settings.keys_path), str(application_id), {"values": {}}
+    )  # as a real submission seals it
     await system.ref(project_address(project_id)).ask(SubmitApplication(
-        application_id=uuid.uuid4(), bundle="kaigong", catalogue_version_id=version, cases=specs,
-        signed_sealed=b"sealed", signed_sm3="1" * 64, signature=b"sig", certificate_id=certificate,
+        application_id=application_id, bundle="kaigong", catalogue_version_id=version, cases=specs,
+        signed_sealed=sealed, signed_sm3="1" * 64, signature=b"sig", certificate_id=certificate,
         idempotency_key=f"key-{project_id.hex}", by=OWNER, org_id=OWNER_ORG), 10)  # fmt: skip
     return project_id, ids
 
@@ -89,9 +96,9 @@ def act(case_id: uuid.UUID, action: str, dept: uuid.UUID | None = ZJW, reason: s
 
 
 async def test_an_application_becomes_cases_that_each_department_moves_through_a_correction_to_completion(
-    system, pool
+    system, pool, settings
 ):
-    project_id, ids = await new_application(system, pool)
+    project_id, ids = await new_application(system, pool, settings)
     project = system.ref(project_address(project_id))
     state = await project.ask(GetProject(), 10)
     assert {c.state for c in state.cases.values()} == {"submitted"}
@@ -151,8 +158,10 @@ async def test_an_application_becomes_cases_that_each_department_moves_through_a
     assert events == 11  # every step (5 + 3 + 3, the claim included) is one journal event
 
 
-async def test_a_redelivered_submission_is_recorded_once_and_a_decided_case_does_not_move(system, pool):
-    project_id, ids = await new_application(system, pool)
+async def test_a_redelivered_submission_is_recorded_once_and_a_decided_case_does_not_move(
+    system, pool, settings
+):
+    project_id, ids = await new_application(system, pool, settings)
     project = system.ref(project_address(project_id))
     await project.ask(act(ids["LSPS"], "withdraw"), 10)
     with pytest.raises(workflow.WrongState):

@@ -169,13 +169,13 @@ def test_an_embedded_postgresql_is_started_on_demand_and_readyz_waits_for_migrat
             assert (down.status_code, down.json()["error"]["checks"]["database"]) == (503, "unavailable")
             failing = client.get("/api/v1/projects")
             assert (failing.status_code, failing.json()["error"]["code"]) == (503, "database_unavailable")
-            refused = client.post("/api/v1/projects", json={"code": "DOWN-0001", "name": "停库时登记"})
+            refused = client.post("/api/v1/projects", json={"code": "2026-310115-47-01-990101", "name": "停库时登记"})
             assert refused.status_code == 503
 
             pg.start()
             assert _wait_ready(client).status_code == 200
             assert client.get("/api/v1/projects").json()["items"] == before  # data survived the restart
-            retried = client.post("/api/v1/projects", json={"code": "DOWN-0001", "name": "恢复后登记"})
+            retried = client.post("/api/v1/projects", json={"code": "2026-310115-47-01-990101", "name": "恢复后登记"})
             assert retried.status_code == 201  # the failed attempt wrote nothing, not even the code
         assert server.proc.poll() is None
     finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import uuid
 from datetime import date
@@ -95,6 +96,8 @@ async def test_a_signed_submission_opens_a_case_per_item_and_departments_and_app
         "上海市交通委员会",
     }
     assert cases["SGXK"]["predecessors"] == ["XFSJ", "MFJS"]
+    assert re.fullmatch(r"LS\d{6}\d{6}", first.json()["lianshen_no"])  # 联审编号, given at submission
+    assert first.json()["baojian_no"] == project["baojian_no"]
     replay = await submit(owner, project["id"], body, idempotency)
     assert replay.status_code == 201
     assert {c["id"] for c in replay.json()["cases"]} == {c["id"] for c in cases.values()}
