@@ -68,13 +68,21 @@ async def published(conn: Any) -> Published:
     return Published(version, catalogue_service.compiled(version))
 
 
-def seal_values(keys: KeyRing, aad: str, values: dict[str, Any]) -> bytes:
-    text = json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def seal_text(keys: KeyRing, aad: str, text: str) -> bytes:
+    """SM4-sealed at rest (the form holds contacts' names and phones); `aad` binds it to its row."""
     return seal_field(DATA_KEY, keys.key(DATA_KEY, 16), text, aad.encode())
 
 
+def seal_values(keys: KeyRing, aad: str, values: dict[str, Any]) -> bytes:
+    return seal_text(keys, aad, json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+
+
+def open_text(keys: KeyRing, aad: str, sealed: bytes) -> str:
+    return open_field({DATA_KEY: keys.key(DATA_KEY, 16)}, sealed, aad.encode())
+
+
 def _open(keys: KeyRing, aad: str, sealed: bytes) -> Any:
-    return json.loads(open_field({DATA_KEY: keys.key(DATA_KEY, 16)}, sealed, aad.encode()))
+    return json.loads(open_text(keys, aad, sealed))
 
 
 def form_of(pub: Published, values: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +219,7 @@ async def prepare(
         ))  # fmt: skip
     return SubmitApplication(
         application_id=application_id, bundle=BUNDLE, catalogue_version_id=pub.version.id, cases=cases,
-        signed_sealed=seal_values(keys, str(application_id), payload), signed_sm3=signed_sm3, signature=signature,
+        signed_sealed=seal_text(keys, str(application_id), signed.decode()), signed_sm3=signed_sm3, signature=signature,
         certificate_id=certificate_id, idempotency_key=idempotency_key, by=user.id, org_id=user.org_id,
         actor_login=user.login,
     )  # fmt: skip

@@ -18,8 +18,10 @@ from actors.project.messages_cases import ActOnCase, ClaimCase, ExtendCase
 from actors.project.state import ProjectState
 from server.approval import cases, stats
 from server.approval.access import APPLY, EXTEND, HANDLE, STATS, applicant_of, department_of
+from server.approval.case_form import case_form
 from server.approval.models import (
     ActionIn,
+    CaseFormOut,
     CaseOut,
     ExtensionIn,
     NoticeList,
@@ -124,6 +126,17 @@ async def extend(request: Request, body: ExtensionIn) -> ProgressOut:
     return progress_of(state)
 
 
+async def get_case_form(request: Request) -> CaseFormOut:
+    """The department's part of the signed form (its item's fields and materials), and the signature check."""
+    user = require_user(request)
+    rt = runtime(request)
+    case_id: UUID = request.path_params["case_id"]
+    async with rt.pool.acquire() as conn:
+        _project_id, dept = await cases.case_project(conn, case_id)
+        department_of(user, dept)
+        return CaseFormOut(**await case_form(conn, rt.keys, case_id))
+
+
 async def get_queue(request: Request) -> QueueOut:
     user = require_user(request)
     wanted = request.query_params.get("state", "")
@@ -170,6 +183,8 @@ ROUTES = RouteTable(
                  summary="申请单位办理：补正后重新提交、撤回", tags=TAGS),
         ApiRoute("POST", CASE + "/extensions", extend, EXTEND, ProgressOut, body=ExtensionIn,
                  summary="延长办理时限（审批负责人，须说明理由）", tags=TAGS),
+        ApiRoute("GET", CASE + "/form", get_case_form, HANDLE, CaseFormOut,
+                 summary="本部门办件的申报内容（本事项所需字段与材料）及企业签名核验", tags=TAGS),
         ApiRoute("POST", CASE + "/claim", claim_case, HANDLE, ProgressOut, summary="认领办件", tags=TAGS),
         ApiRoute("GET", "/api/v1/kaigong/stats", get_stats, STATS, StatsOut, query=StatsQuery,
                  summary="开工一件事统计：各事项、各部门的办件量、平均与 P90 办理工作日、超期数", tags=TAGS),

@@ -163,3 +163,18 @@ class SubmittedOut(ProgressOut):
 class ExtensionIn(Strict):
     days: int = Field(ge=1, le=30, description="延长的工作日数")
     reason: str = Field(min_length=2, max_length=500, description="延期理由（告知申请人）")
+
+
+class CaseFormOut(BaseModel):
+    """The part of the signed one form that one item's department receives."""
+
+    case_id: UUID
+    item_code: str
+    item_name: str
+    lianshen_no: str | None
+    applicant: str
+    submitted_at: datetime
+    catalogue_version: int
+    fields: list[dict[str, Any]]
+    materials: list[dict[str, Any]]
+    signature: dict[str, Any]

@@ -110,6 +110,13 @@ async def test_a_signed_submission_opens_a_case_per_item_and_departments_and_app
     queue = (await water.get("/api/v1/kaigong/queue")).json()["items"]
     assert cases["LSPS"]["id"] in {q["id"] for q in queue}
     assert all(q["item_code"] == "LSPS" for q in queue if q["project_id"] == project["id"])
+    part = (await water.get(f"/api/v1/kaigong/cases/{cases['LSPS']['id']}/form")).json()
+    keys = {f["key"] for f in part["fields"]}
+    assert {"drainage_outlet_location", "drainage_flow_m3_per_day", "contractor_name"} <= keys
+    assert not keys & {"road_name", "air_defence_class"}  # other departments' fields stay with them
+    assert part["signature"]["valid"] is True
+    assert {f["key"]: f["value"] for f in part["fields"]}["drainage_flow_m3_per_day"] == 200
+    assert (await roads.get(f"/api/v1/kaigong/cases/{cases['LSPS']['id']}/form")).status_code == 403
     act = "/api/v1/kaigong/cases/{}/department-actions"
     assert (await roads.post(act.format(cases["LSPS"]["id"]), json={"action": "accept"})).status_code == 403
     assert (await water.post(act.format(cases["LSPS"]["id"]), json={"action": "accept"})).status_code == 200
