@@ -156,3 +156,34 @@ async def api_login(server: ServerChild, login_name: str, password: str) -> http
     """The answer to one password login from a fresh client, as another device would get it."""
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         return await client.post("/api/v1/login", json={"login": login_name, "password": password})
+
+
+Open = Callable[[str, str], Awaitable[Page]]  # (login, path) → a page in that user's own browser context
+
+
+@pytest.fixture
+async def open_as(browser: Browser, server: ServerChild) -> AsyncIterator[Open]:
+    """Pages of several users, each in a fresh browser context; any page's JavaScript error fails the test."""
+    contexts = []
+    errors: list[Error] = []
+
+    def record(error: Error) -> None:
+        errors.append(error)
+
+    async def open_page(login: str, path: str) -> Page:
+        context = await browser.new_context(
+            base_url=server.url, locale="zh-CN", timezone_id="Asia/Shanghai", viewport=VIEWPORT
+        )
+        contexts.append(context)
+        await LogIn(context)(login)
+        page = await context.new_page()
+        page.on("pageerror", record)
+        await page.goto(path)
+        return page
+
+    yield open_page
+    for context in contexts:
+        await context.close()
+    assert not errors, f"a page threw: {errors}"
+
+

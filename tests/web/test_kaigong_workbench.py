@@ -10,49 +10,20 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Error, Page, expect
+from playwright.async_api import expect
 
 from tests.server.approval.kaigong import ready, signed_submission, values_for
 from tests.support.processes import ServerChild
-from tests.web.conftest import VIEWPORT, AsUser, LogIn
-
-Open = Callable[[str, str], Awaitable[Page]]  # (login, path) → a page in that user's own browser context
+from tests.web.conftest import AsUser, Open
 
 
 @pytest.fixture
 async def key(pool: Any, settings: Any) -> dict[str, Any]:
     return await ready(pool, settings.keys_path, settings.var_path)
-
-
-@pytest.fixture
-async def open_as(browser: Browser, server: ServerChild) -> AsyncIterator[Open]:
-    """Pages of several users, each in a fresh browser context; any page's JavaScript error fails the test."""
-    contexts = []
-    errors: list[Error] = []
-
-    def record(error: Error) -> None:
-        errors.append(error)
-
-    async def open_page(login: str, path: str) -> Page:
-        context = await browser.new_context(
-            base_url=server.url, locale="zh-CN", timezone_id="Asia/Shanghai", viewport=VIEWPORT
-        )
-        contexts.append(context)
-        await LogIn(context)(login)
-        page = await context.new_page()
-        page.on("pageerror", record)
-        await page.goto(path)
-        return page
-
-    yield open_page
-    for context in contexts:
-        await context.close()
-    assert not errors, f"a page threw: {errors}"
 
 
 async def submitted_project(owner: httpx.AsyncClient, key: dict[str, Any]) -> tuple[str, dict[str, str]]:

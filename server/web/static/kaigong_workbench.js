@@ -173,7 +173,30 @@ function openCase(item) {
   showConnection(entry.state);
   renderPanel();
   renderQueue();
+  loadCaseForm(item.id);
   document.getElementById("case-panel").scrollIntoView({ block: "start" });
+}
+
+// The department's part of the signed form: its item's fields and materials, and the signature check.
+async function loadCaseForm(caseId) {
+  const body = document.getElementById("case-form-body");
+  const signature = document.getElementById("case-signature");
+  body.replaceChildren();
+  const answer = await getJson(`/api/v1/kaigong/cases/${caseId}/form`);
+  if (panel?.caseId !== caseId) return;
+  if (!answer.ok) { signature.textContent = answer.error.message; return; }
+  const form = answer.body;
+  signature.textContent = form.signature.valid
+    ? `企业电子签名有效（证书序列号 ${form.signature.certificate_serial}，联审编号 ${form.lianshen_no ?? "—"}）`
+    : "企业电子签名验证未通过：申报内容可能被改动，请勿据此办理";
+  body.replaceChildren(...form.fields.map((f) => {
+    const row = el("tr");
+    const value = typeof f.value === "boolean" ? (f.value ? "是" : "否") : `${f.value}${f.unit ? ` ${f.unit}` : ""}`;
+    row.append(el("th", f.label), el("td", value));
+    return row;
+  }));
+  const materials = form.materials.map((m) => `${m.name}${m.required ? "（必交）" : ""}`);
+  document.getElementById("case-materials").textContent = materials.length ? `所需材料：${materials.join("、")}` : "";
 }
 
 function describeLast(c) {
