@@ -37,6 +37,7 @@ from server.audit.service import AUDIT_KEY
 from server.errors import InvalidInput, NotFound, TongbanError
 from server.identity.validators import validate_project_code
 from server.permissions import PUBLIC
+from server.projects import codes
 from server.projects.access import READ_ANY, access_project
 from server.routing import ApiRoute, PageRoute, RawRoute, RouteTable, client_ip, holds, require_user
 from server.runtime import runtime
@@ -49,7 +50,14 @@ BUNDLE: Final = "kaigong"
 QUERIES_PER_MINUTE: Final = 30
 
 DEPARTMENTS = "SELECT code, name FROM organization WHERE kind = 'department'"
-PROJECT_BY_CODE = "SELECT id, name FROM project WHERE code = $1"
+PROJECT_BY_CODE = "SELECT id, name, code FROM project WHERE code = $1"
+# A 报建编号 or a 联审编号 names the project too (server/projects/codes.py).
+PROJECT_BY_NUMBER = """
+    SELECT id, name, code FROM project WHERE baojian_no = $1
+    UNION ALL
+    SELECT p.id, p.name, p.code FROM approval_application a JOIN project p ON p.id = a.project_id
+    WHERE a.lianshen_no = $1
+    LIMIT 1"""
 # The cases of the project's latest application, in the order of its items (predecessors first).
 LATEST_CASES = """
     SELECT c.item_code, c.item_name, o.name AS dept_name, c.predecessors, c.state, c.statutory_wd,
@@ -161,6 +169,10 @@ async def _take_slot(request: Request, what: str, limit: int, error: TongbanErro
 
 
 def _checked_code(raw: str) -> str:
+    """A 项目代码 (normalised), or a 报建编号 / 联审编号 as typed (upper-cased)."""
+    number = raw.strip().upper()
+    if codes.NUMBER.match(number) and not number[:4].isdigit():
+        return number
     try:
         return validate_project_code(raw)
     except InvalidInput as exc:
@@ -174,14 +186,15 @@ async def public_progress(request: Request, raw_code: str) -> PublicProgressOut:
     code = _checked_code(raw_code)
     await _take_slot(request, "queries", QUERIES_PER_MINUTE, TooManyQueries())
     async with runtime(request).pool.acquire() as conn:
-        project = await conn.fetchrow(PROJECT_BY_CODE, code)
+        by = PROJECT_BY_CODE if code[:4].isdigit() else PROJECT_BY_NUMBER
+        project = await conn.fetchrow(by, code)
         rows = await conn.fetch(LATEST_CASES, project["id"]) if project else []
     if not rows:  # no project, or nothing submitted: the same answer, so codes cannot be probed
-        raise NotFound("未查询到该项目代码的开工一件事办件，请核对项目代码")
+        raise NotFound("未查询到该项目的开工一件事办件，请核对项目代码、报建编号或联审编号")
     cases = [_public_case(dict(r)) for r in rows]
     state = bundle_state(c.state for c in cases)
     return PublicProgressOut(
-        code=code, project_name=project["name"], submitted_at=rows[0]["submitted_at"], bundle_state=state,
+        code=project["code"], project_name=project["name"], submitted_at=rows[0]["submitted_at"], bundle_state=state,
         bundle_label=BUNDLE_LABELS[state], cases=cases,
     )  # fmt: skip
 

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Final
 
 from server.errors import InvalidInput
+from server.identity.validators import validate_project_code
 
 PROJECT_CODE: Final = re.compile(r"^(\d{4})-(\d{6})-(\d{2})-(\d{2})-(\d{6})$")
 PLACEHOLDERS: Final = frozenset({"year", "month", "day", "seq"})
@@ -23,16 +24,20 @@ NUMBER: Final = re.compile(r"^[A-Z0-9-]{4,40}$")
 
 
 def check_project_code(code: str, legacy_pattern: str | None = None) -> str:
-    """`code` when it has the GB/T 40058-2021 structure (or matches the configured legacy layout)."""
-    match = PROJECT_CODE.match(code)
-    if match is not None and 2000 <= int(match.group(1)) <= 2100 and match.group(2)[:2] != "00":
-        return code
+    """`code` (normalised) when it has the GB/T 40058-2021 structure (`validate_project_code` says which part
+    is wrong, else), with a plausible year and region; or `code` when it matches the configured legacy layout."""
     if legacy_pattern and re.fullmatch(legacy_pattern, code):
         return code
-    raise InvalidInput("项目代码格式不正确", fields=[{
-        "field": "code", "type": "bad_format",
-        "message": "项目代码应为投资项目在线审批监管平台赋予的 24 位代码，形如 2026-310115-47-01-000123",
-    }])  # fmt: skip
+    try:
+        normal = validate_project_code(code)
+        match = PROJECT_CODE.match(normal)
+        if match is None or not 2000 <= int(match.group(1)) <= 2100 or match.group(2)[:2] == "00":
+            raise InvalidInput("项目代码的年份或地区码不正确，应为投资项目在线审批监管平台赋予的 24 位代码")
+    except InvalidInput as exc:
+        raise InvalidInput("项目代码格式不正确", fields=[
+            {"field": "code", "type": "bad_format", "message": f"{exc.detail}（24 位，形如 2026-310115-47-01-000123）"}
+        ]) from exc  # fmt: skip
+    return normal
 
 
 def check_template(template: str) -> str:

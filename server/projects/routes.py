@@ -30,9 +30,9 @@ def _out(state: ProjectState) -> ProjectOut:
 async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
     user = require_user(request)
     rt = runtime(request)
-    check_project_code(body.code, rt.settings.project_code_legacy_pattern)
+    code = check_project_code(body.code, rt.settings.project_code_legacy_pattern)
     msg = CreateProject(
-        code=body.code, name=body.name, owner_org_id=user.org_id, created_by=user.id,
+        code=code, name=body.name, owner_org_id=user.org_id, created_by=user.id,
         project_type=body.project_type, tags=tuple(dict.fromkeys(body.tags)), actor_login=user.login,
         ip=client_ip(request),
     )  # fmt: skip
@@ -42,7 +42,7 @@ async def create_project(request: Request, body: ProjectIn) -> ProjectOut:
         # A retry of a registration that did commit (its answer was lost, or timed out with 504) gets
         # that project back; the same code with another owner or name stays a conflict.
         async with rt.pool.acquire() as conn:
-            same = await find_same_registration(conn, body.code, user.org_id, body.name)
+            same = await find_same_registration(conn, code, user.org_id, body.name)
         if same is None:
             raise
         state = await rt.actors.ref(project_address(same)).ask(GetProject(), rt.settings.ask_timeout_s)

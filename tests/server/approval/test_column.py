@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.docgen.pdf_support import page_texts
@@ -242,3 +243,24 @@ async def test_one_sender_may_leave_five_messages_a_minute_and_bad_ones_do_not_c
     sixth = await anonymous.post(MESSAGES, json=message())
     assert sixth.status_code == 429
     assert sixth.json()["error"] == {"code": "too_many_messages", "message": "留言过于频繁，请一分钟后再试"}
+
+
+async def test_the_public_query_finds_a_project_by_its_baojian_or_lianshen_number_too(
+    server, as_user, pool, settings
+):
+    key = await ready(pool, settings.keys_path, settings.var_path)
+    owner = await as_user("pujiang")
+    project = await new_project(owner)
+    values = values_for(project)
+    form = (
+        await owner.post(f"/api/v1/projects/{project['id']}/kaigong/form/check", json={"values": values})
+    ).json()
+    submitted = await submit(owner, project["id"], signed_submission(form, project["id"], values, key))
+    lianshen = submitted.json()["lianshen_no"]
+    async with httpx.AsyncClient(base_url=server.url) as anonymous:
+        for number in (project["baojian_no"], lianshen, lianshen.lower(), project["code"]):
+            found = await anonymous.get("/api/v1/kaigong/progress", params={"code": number})
+            assert found.status_code == 200, (number, found.text)
+            assert found.json()["code"] == project["code"]
+        missing = await anonymous.get("/api/v1/kaigong/progress", params={"code": "BJ2026999999"})
+        assert missing.status_code == 404
