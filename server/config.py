@@ -177,6 +177,12 @@ class Settings(BaseSettings):
         default=None,
         description="ODA File Converter executable, for DWG output. Unset: documents are delivered as DXF only.",
     )
+    deadline_warn_days: int = Field(
+        default=3, ge=1, le=30, description="A case turns yellow this many days (unit below) before its due date."
+    )
+    deadline_warn_unit: Literal["workday", "calendar"] = Field(
+        default="workday", description="Unit of deadline_warn_days: working days (default) or calendar days."
+    )
     project_code_legacy_pattern: str | None = Field(
         default=None,
         description="Regex of 项目代码 in an older layout still accepted. Unset: GB/T 40058-2021 only.",

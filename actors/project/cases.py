@@ -26,7 +26,7 @@ from actors.project.state import CASE_CHANGED, KAIGONG_SUBMITTED, Case, ProjectS
 from actors.runtime import Transaction
 from server import clock
 from server.approval import workflow
-from server.approval.calendar import WorkCalendar
+from server.approval.calendar import DayUnit, WorkCalendar
 from server.approval.calendars import current_calendar
 from server.approval.clock import Clock, Extension, Pause
 from server.audit.models import AuditRecord
@@ -78,7 +78,16 @@ def case_clock(case: Case) -> Clock | None:
     )
 
 
-def with_clock(case: Case, cal: WorkCalendar, today: date) -> Case:
+Warning = tuple[int, DayUnit]  # yellow this many days (of this unit) before the due date
+DEFAULT_WARNING: Warning = (3, "workday")
+
+
+def warning_of(actor: ProjectActor) -> Warning:
+    settings = actor.deps.settings
+    return settings.deadline_warn_days, settings.deadline_warn_unit
+
+
+def with_clock(case: Case, cal: WorkCalendar, today: date, warn: Warning = DEFAULT_WARNING) -> Case:
     """`case` with its due date and deadline colour as of `today` (derived from its clock)."""
     if case.state in workflow.FINAL:
         return case.model_copy(update={"deadline_state": "done"})
@@ -86,11 +95,14 @@ def with_clock(case: Case, cal: WorkCalendar, today: date) -> Case:
     if running is None:
         return case.model_copy(update={"due_on": None, "deadline_state": "on_time"})
     return case.model_copy(
-        update={"due_on": running.due_on(cal), "deadline_state": running.state(cal, today)}
+        update={"due_on": running.due_on(cal), "deadline_state": running.state(cal, today, *warn)}
     )
 
 
-def moved(case: Case, action: str, target: str, today: date, cal: WorkCalendar, reason: str) -> Case:
+def moved(
+    case: Case, action: str, target: str, today: date, cal: WorkCalendar, reason: str,
+    warn: Warning = DEFAULT_WARNING,
+) -> Case:  # fmt: skip
     """The case after `action` on `today`: its state, its clock's pauses, its decision date."""
     update: dict[str, Any] = {"state": target, "last_action": action, "last_reason": reason}
     pauses = list(case.pauses)
@@ -106,7 +118,7 @@ def moved(case: Case, action: str, target: str, today: date, cal: WorkCalendar, 
         running = case_clock(after)
         used = running.used_workdays(cal, today) if running is not None else None
         after = after.model_copy(update={"decided_on": today, "used_wd": used})
-    return with_clock(after, cal, today)
+    return with_clock(after, cal, today, warn)
 
 
 async def submit_application(actor: ProjectActor, msg: SubmitApplication) -> ProjectState:
@@ -169,7 +181,7 @@ async def act_on_case(actor: ProjectActor, msg: ActOnCase) -> ProjectState:
                                predecessor_states=predecessors)  # fmt: skip
     cal = await current_calendar(actor.deps.pool)
     today = clock.today()
-    after = moved(case, step.action, step.target, today, cal, msg.reason.strip())
+    after = moved(case, step.action, step.target, today, cal, msg.reason.strip(), warning_of(actor))
     async with actor.transaction() as tx:
         await _write_case(actor, tx, after)
         await tx.append(CASE_CHANGED, {
@@ -227,7 +239,7 @@ async def extend_case(actor: ProjectActor, msg: ExtendCase) -> ProjectState:
     today = clock.today()
     after = with_clock(case.model_copy(update={
         "extensions": (*case.extensions, extension), "last_action": "extend", "last_reason": msg.reason.strip(),
-    }), cal, today)  # fmt: skip
+    }), cal, today, warning_of(actor))  # fmt: skip
     async with actor.transaction() as tx:
         await _write_case(actor, tx, after)
         await tx.append(CASE_CHANGED, {
@@ -251,7 +263,7 @@ async def check_case_deadline(actor: ProjectActor, msg: CheckCaseDeadline) -> No
         return
     cal = await current_calendar(actor.deps.pool)
     today = clock.today()
-    after = with_clock(case, cal, today)
+    after = with_clock(case, cal, today, warning_of(actor))
     async with actor.transaction() as tx:
         if after.deadline_state != case.deadline_state:
             await _write_case(actor, tx, after)
@@ -284,7 +296,11 @@ async def _schedule_case(
 ) -> None:
     key = f"case-deadline:{case.id}"
     running = case_clock(case)
-    day = None if case.state in workflow.FINAL or running is None else running.next_change(cal, today)
+    day = (
+        None
+        if case.state in workflow.FINAL or running is None
+        else running.next_change(cal, today, *warning_of(actor))
+    )
     if day is None:
         await tx.cancel(key)
     else:

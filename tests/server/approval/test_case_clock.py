@@ -34,3 +34,11 @@ def test_a_correction_pauses_the_clock_and_moves_the_due_date_by_the_working_day
     decided = moved(resumed, "approve", "approved", date(2026, 10, 12), CAL, "")
     assert (decided.deadline_state, decided.decided_on) == ("done", date(2026, 10, 12))
     assert decided.used_wd == CAL.workdays_between(date(2026, 9, 24), date(2026, 10, 12)) - 3
+
+
+def test_the_yellow_warning_can_count_calendar_days_instead():
+    accepted = moved(BASE, "accept", "accepted", date(2026, 9, 24), CAL, "")
+    # 3 calendar days before 10/09 is 10/06 (in the National Day holiday): yellow starts then, not on 9/29
+    assert with_clock(accepted, CAL, date(2026, 10, 5), (3, "calendar")).deadline_state == "on_time"
+    assert with_clock(accepted, CAL, date(2026, 10, 6), (3, "calendar")).deadline_state == "due_soon"
+    assert with_clock(accepted, CAL, date(2026, 9, 29), (3, "workday")).deadline_state == "due_soon"
