@@ -77,12 +77,12 @@ async def certificates_of(conn: Any, org_id: UUID) -> list[dict[str, Any]]:
 
 
 async def issue_demo_certificate(
-    conn: Any, org_id: UUID, org_code: str, org_name: str, keys_dir: Path
+    conn: Any, org_id: UUID, org_code: str, org_name: str, keys_dir: Path, *, only_if_none: bool = True
 ) -> Path | None:
-    """Demo only: an SM2 key pair for an enterprise that has no certificate; the public half is registered,
-    the private half written to `keys_dir/<org_code>.sm2.json` (mode 0600) for the demo browser to load.
-    Returns the key file, or None when the enterprise has a certificate already."""
-    if await conn.fetchval(HAS_CERTIFICATE, org_id):
+    """Demo only: an SM2 key pair for an enterprise; the public half is registered, the private half written
+    to `keys_dir/<org_code>.sm2.json` (mode 0600) for the demo browser to load. Returns the key file, or None
+    when `only_if_none` and the enterprise has a certificate already."""
+    if only_if_none and await conn.fetchval(HAS_CERTIFICATE, org_id):
         return None
     key = sm2_generate_keypair()
     certificate_id = uuid.uuid4()

@@ -62,6 +62,7 @@ async def test_one_project_goes_from_the_public_column_through_one_signed_form_a
     await applicant.get_by_test_id("kaigong-link").click()
     await applicant.get_by_test_id("apply-link").click()
     await applicant.wait_for_url("**/kaigong/apply")
+    await expect(applicant.get_by_test_id("items")).to_contain_text("请先填写项目情况")  # the form has loaded
     values = three_department_values(project)
     facts = {"project_type", "total_area", "investment_wan", "pit_depth_m", "building_use", "occupies_road"}
     await fill(applicant, {k: v for k, v in values.items() if k in facts})

@@ -22,10 +22,11 @@ async def ready(pool: Any, keys_dir: Path, var_dir: Path, org_code: str = PUJIAN
     """Publish the seed catalogue (once) and give `org_code` a certificate (once); its key file."""
     await catalogue_service.seed_catalogue(pool, KeyRing(keys_dir).key(AUDIT_KEY), stable_id("user", "admin"))
     key_file = var_dir / "demo-keys" / f"{org_code}.sm2.json"
-    async with pool.acquire() as conn:
-        await signing.issue_demo_certificate(
-            conn, stable_id("org", org_code), org_code, "测试企业", var_dir / "demo-keys"
-        )
+    if not key_file.exists():  # once per test session (its var directory): other tests may hold certificates
+        async with pool.acquire() as conn:
+            await signing.issue_demo_certificate(
+                conn, stable_id("org", org_code), org_code, "测试企业", var_dir / "demo-keys", only_if_none=False
+            )
     return json.loads(key_file.read_text())
 
 
