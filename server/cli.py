@@ -170,9 +170,10 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             await catalogue_service.seed_catalogue(rt.pool, audit_key, stable_id("user", "admin"))
             async with rt.pool.acquire() as conn:  # the enterprises' signing certificates (demo key files)
                 for code, kind, name, _credit in ORGANIZATIONS:
-                    if kind == "enterprise":
+                    keys_dir = settings.var_path / DEMO_KEYS
+                    if kind == "enterprise" and not (keys_dir / f"{code}.sm2.json").exists():
                         await signing.issue_demo_certificate(
-                            conn, stable_id("org", code), code, name, settings.var_path / DEMO_KEYS
+                            conn, stable_id("org", code), code, name, keys_dir, only_if_none=False
                         )
             await seed_bid_pin(
                 rt.pool, audit_key, stable_id("bid", "demo"), rule_set, stable_id("user", "bidadmin")
