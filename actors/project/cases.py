@@ -31,7 +31,7 @@ from server.approval.calendars import current_calendar
 from server.approval.clock import Clock, Extension, Pause
 from server.audit.models import AuditRecord
 from server.errors import Conflict, NotFound
-from server.projects import codes
+from server.projects import archive, codes
 
 INSERT_APPLICATION = """
     INSERT INTO approval_application (id, project_id, bundle, catalogue_version_id, items, signed_sealed, signed_sm3,
@@ -146,6 +146,9 @@ async def submit_application(actor: ProjectActor, msg: SubmitApplication) -> Pro
                  list(c.predecessors), c.statutory_wd, c.committed_wd) for c in cases
             ])  # fmt: skip
             await tx.conn.executemany(ADD_REVIEWER, [(project_id, c.dept_org_id) for c in cases])
+            await archive.record(tx.conn, project_id, "施工许可", "application",
+                                 f"开工一件事申报（联审编号 {lianshen_no}，{len(cases)} 项事项，企业电子签名）",
+                                 str(msg.application_id), msg.signed_sm3, msg.by)  # fmt: skip
             await tx.append(KAIGONG_SUBMITTED, {
                 "application_id": str(msg.application_id), "signed_sm3": msg.signed_sm3, "lianshen_no": lianshen_no,
                 "cases": [c.model_dump(mode="json") for c in cases],
@@ -193,6 +196,9 @@ async def act_on_case(actor: ProjectActor, msg: ActOnCase) -> ProjectState:
             why = f"（{msg.reason.strip()}）" if msg.reason.strip() else ""
             text = f"{after.item_name}：{workflow.ACTION_LABELS[step.action]}{why}"
             await _notice(actor, tx, after, kind, text, applicant=True)
+        if step.target in ("approved", "refused"):
+            title = f"{after.item_name}：{workflow.ACTION_LABELS[step.action]}（{after.dept_name}）"
+            await archive.record(tx.conn, actor.address.id, "施工许可", "decision", title, str(case.id), None, msg.by)
         if step.action == "resubmit":
             await _notice(
                 actor, tx, after, "resubmitted", f"{after.item_name}：申请单位已补正", applicant=False

@@ -25,6 +25,7 @@ from server.deliverables.models import DeliverableOut, FileOut
 from server.errors import Conflict, NotFound
 from server.identity.models import CurrentUser
 from server.keystore import KeyRing
+from server.projects import archive
 from server.security.gm import open_field, seal_field, sm3_hex
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -152,6 +153,9 @@ async def issue(
         text = signing.statement(row["id"], row["kind"], row["revision"], row["content_sm3"], files)
         signature = signing.sign(keys, text)
         await conn.execute(sql.ISSUE, deliverable_id, text, signature, datetime.now(SHANGHAI), by.id)
+        title = f"{row['title']}（{row['id']}，第 {row['revision']} 版）"
+        stage = ARCHIVE_STAGES.get(row["kind"], "工程建设许可")
+        await archive.record(conn, row["project_id"], stage, "deliverable", title, row["id"], row["content_sm3"], by.id)
         await audit.append(conn, audit_key, AuditRecord(
             action="deliverable.issue", actor_id=by.id, actor_login=by.login, org_id=by.org_id, ip=ip,
             target=f"deliverable:{deliverable_id}", detail={"statement": text},
@@ -174,6 +178,11 @@ async def revoke(
         ))  # fmt: skip
 
 
+# The archive stage each kind of issued document belongs to.
+ARCHIVE_STAGES: dict[str, archive.Stage] = {
+    "architecture_notes": "工程建设许可", "structure_notes": "工程建设许可", "load_calculation": "工程建设许可",
+    "construction_permit": "施工许可", "utility_service_sheet": "施工许可", "fire_acceptance_record": "竣工验收",
+}  # fmt: skip
 STATUS_LABELS = {
     "queued": "排队中", "rendering": "生成中", "draft": "待签发", "failed": "生成失败",
     "issued": "有效", "revoked": "已撤销",

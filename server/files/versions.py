@@ -13,12 +13,13 @@ from uuid import UUID
 from server.audit import service as audit
 from server.audit.models import AuditRecord
 from server.files.storage import StoredBlob
+from server.projects import archive
 
 INSERT_BLOB = """
     INSERT INTO file_blob (sm3, size, media_type) VALUES ($1, $2, $3) ON CONFLICT (sm3) DO NOTHING"""
 NEXT_VERSION = """
     UPDATE drawing SET latest_version = latest_version + 1 WHERE id = $1
-    RETURNING latest_version, project_id"""
+    RETURNING latest_version, project_id, kind, number, title"""
 INSERT_VERSION = """
     INSERT INTO drawing_version (drawing_id, version, blob_sm3, file_name, size, media_type, uploaded_by, upload_id)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"""
@@ -53,4 +54,9 @@ async def add_version(
                 "file_name": file_name},
     )  # fmt: skip
     await audit.append(conn, audit_key, record)
+    stage: archive.Stage = "竣工验收" if row["kind"] == "as_built" else "工程建设许可"
+    kind_label = "竣工图" if row["kind"] == "as_built" else "施工图"
+    await archive.record(conn, row["project_id"], stage, "drawing",
+                         f"{kind_label} {row['number']} {row['title']}（第 {version} 版）", f"{drawing_id}:{version}",
+                         blob.sm3, user_id)  # fmt: skip
     return version

@@ -97,3 +97,22 @@ class ProjectRow(BaseModel):
 
 class ProjectList(BaseModel):
     items: list[ProjectRow]
+
+
+class ArchiveEntryOut(BaseModel):
+    kind: str
+    title: str
+    ref: str
+    sm3: str | None
+    at: datetime
+    by_login: str | None
+
+
+class ArchiveStageOut(BaseModel):
+    stage: str
+    entries: list[ArchiveEntryOut]
+
+
+class ArchiveOut(BaseModel):
+    archive_no: str | None
+    stages: list[ArchiveStageOut]

@@ -15,9 +15,19 @@ from actors.project.state import ProjectState
 from server import clock
 from server.errors import Conflict, InvalidInput, NotFound
 from server.live import since_of, stream_actor
+from server.projects import archive, sql
 from server.projects.access import READ_ANY, access_project
 from server.projects.codes import check_project_code
-from server.projects.models import ApprovalIn, ProjectIn, ProjectList, ProjectOut, TaskUpdateIn
+from server.projects.models import (
+    ApprovalIn,
+    ArchiveEntryOut,
+    ArchiveOut,
+    ArchiveStageOut,
+    ProjectIn,
+    ProjectList,
+    ProjectOut,
+    TaskUpdateIn,
+)
 from server.projects.service import department_names, find_same_registration, list_projects
 from server.routing import ApiRoute, RouteTable, WsRoute, client_ip, current_user, holds, require_user
 from server.runtime import runtime
@@ -63,6 +73,22 @@ async def get_project(request: Request) -> ProjectOut:
         await access_project(conn, user, project_id, read_any=await holds(request, READ_ANY))
     state = await rt.actors.ref(project_address(project_id)).ask(GetProject(), rt.settings.ask_timeout_s)
     return _out(state)
+
+
+async def get_archive(request: Request) -> ArchiveOut:
+    """The project's electronic archive: every recorded document, by stage from 立项 to 竣工验收."""
+    user = require_user(request)
+    rt = runtime(request)
+    project_id: UUID = request.path_params["project_id"]
+    async with rt.pool.acquire() as conn:
+        await access_project(conn, user, project_id, read_any=await holds(request, READ_ANY))
+        grouped = await archive.entries(conn, project_id)
+        opened = await conn.fetchrow(sql.ARCHIVE_OF, project_id)
+    number = opened["archive_no"] if opened is not None else None
+    stages = [
+        ArchiveStageOut(stage=s, entries=[ArchiveEntryOut(**e) for e in rows]) for s, rows in grouped.items()
+    ]
+    return ArchiveOut(archive_no=number, stages=stages)
 
 
 async def start_approval(request: Request, body: ApprovalIn) -> ProjectOut:
@@ -122,6 +148,15 @@ async def project_events(websocket: WebSocket) -> Awaitable[None]:
 
 ROUTES = RouteTable(
     api=[
+        ApiRoute(
+            "GET",
+            "/api/v1/projects/{project_id:uuid}/archive",
+            get_archive,
+            "project.read",
+            ArchiveOut,
+            summary="项目电子档案（立项至竣工验收的全部文件记录）",
+            tags=("projects",),
+        ),
         ApiRoute(
             "POST",
             "/api/v1/projects",

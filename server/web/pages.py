@@ -27,6 +27,7 @@ from server.bids.service import list_bids
 from server.collab.access import EDIT
 from server.collab.service import project_documents
 from server.permissions import PUBLIC
+from server.projects import archive
 from server.projects.access import READ_ANY, access_project, project_owner
 from server.projects.service import list_projects
 from server.routing import PageRoute, RouteTable, current_user, holds, require_user
@@ -97,12 +98,13 @@ async def project_page(request: Request) -> Response:
         project = state.public(clock.today())
         documents = await project_documents(conn, project_id)
         owner = await project_owner(conn, project_id)
+        archive_entries = await archive.entries(conn, project_id)
     # A department's reviewer acts on the department's own task from the page.
     own_dept = str(user.org_id) if await holds(request, "task.update") else None
     may_write = owner == user.org_id and await holds(request, EDIT)
     context = await page_context(
         request, project=project, own_dept=own_dept, documents=documents, forms=list(forms().values()),
-        may_write=may_write, local_time=local_time,
+        may_write=may_write, local_time=local_time, archive_entries=archive_entries,
     )  # fmt: skip
     return templates.TemplateResponse(request, "project.html", context)
 
