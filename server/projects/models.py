@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -116,3 +116,16 @@ class ArchiveStageOut(BaseModel):
 class ArchiveOut(BaseModel):
     archive_no: str | None
     stages: list[ArchiveStageOut]
+
+
+class ProjectDataOut(BaseModel):
+    form: dict[str, Any] = Field(description="项目基本信息的表单定义（用地、规划、施工许可）")
+    sections: dict[str, Any]
+    revision: int
+
+
+class ProjectDataIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sections: dict[str, Any] = Field(max_length=10)
+    revision: int = Field(ge=0)

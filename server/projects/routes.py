@@ -13,9 +13,10 @@ from actors.project.actor import project_address
 from actors.project.messages import CreateProject, GetProject, StartApproval, TaskSpec, UpdateTask
 from actors.project.state import ProjectState
 from server import clock
+from server.audit.service import AUDIT_KEY
 from server.errors import Conflict, InvalidInput, NotFound
 from server.live import since_of, stream_actor
-from server.projects import archive, sql
+from server.projects import archive, data_service, sql
 from server.projects.access import READ_ANY, access_project
 from server.projects.codes import check_project_code
 from server.projects.models import (
@@ -23,6 +24,8 @@ from server.projects.models import (
     ArchiveEntryOut,
     ArchiveOut,
     ArchiveStageOut,
+    ProjectDataIn,
+    ProjectDataOut,
     ProjectIn,
     ProjectList,
     ProjectOut,
@@ -91,6 +94,32 @@ async def get_archive(request: Request) -> ArchiveOut:
     return ArchiveOut(archive_no=number, stages=stages)
 
 
+async def get_project_data(request: Request) -> ProjectDataOut:
+    user = require_user(request)
+    rt = runtime(request)
+    project_id: UUID = request.path_params["project_id"]
+    async with rt.pool.acquire() as conn:
+        await access_project(conn, user, project_id, read_any=await holds(request, READ_ANY))
+        sections, revision = await data_service.read(conn, project_id)
+    form = data_service.schema().model_dump(mode="json")
+    return ProjectDataOut(form=form, sections=sections, revision=revision)
+
+
+async def save_project_data(request: Request, body: ProjectDataIn) -> ProjectDataOut:
+    """The owner enterprise keeps its project's 用地、规划、施工许可 data (revisioned: a stale save is 409)."""
+    user = require_user(request)
+    rt = runtime(request)
+    project_id: UUID = request.path_params["project_id"]
+    async with rt.pool.acquire() as conn:
+        await access_project(conn, user, project_id, read_any=False)
+        revision = await data_service.save(conn, rt.keys.key(AUDIT_KEY), project_id, body.sections, body.revision,
+                                           user, client_ip(request))  # fmt: skip
+        sections, _ = await data_service.read(conn, project_id)
+    return ProjectDataOut(
+        form=data_service.schema().model_dump(mode="json"), sections=sections, revision=revision
+    )
+
+
 async def start_approval(request: Request, body: ApprovalIn) -> ProjectOut:
     """The owner enterprise dispatches the project to the departments at once (并联审批)."""
     user = require_user(request)
@@ -148,6 +177,25 @@ async def project_events(websocket: WebSocket) -> Awaitable[None]:
 
 ROUTES = RouteTable(
     api=[
+        ApiRoute(
+            "GET",
+            "/api/v1/projects/{project_id:uuid}/data",
+            get_project_data,
+            "project.read",
+            ProjectDataOut,
+            summary="项目基本信息（用地、规划、施工许可）",
+            tags=("projects",),
+        ),
+        ApiRoute(
+            "PUT",
+            "/api/v1/projects/{project_id:uuid}/data",
+            save_project_data,
+            "project.create",
+            ProjectDataOut,
+            body=ProjectDataIn,
+            summary="保存项目基本信息（带版本号）",
+            tags=("projects",),
+        ),
         ApiRoute(
             "GET",
             "/api/v1/projects/{project_id:uuid}/archive",

@@ -91,6 +91,7 @@ BODIES |= {  # deliverables: a document nobody may see (404 past the permission 
         "kind": "structure_notes", "doc_id": str(uuid.UUID(int=0)), "version_id": str(uuid.UUID(int=1))},
     ("POST", "/api/v1/deliverables/{deliverable_id:str}/revoke"): lambda: {"reason": "走查撤销"},
 }  # fmt: skip
+BODIES |= {("PUT", "/api/v1/projects/{project_id:uuid}/data"): lambda: {"sections": {}, "revision": 999}}
 BODIES |= {  # 开工一件事: a case nobody holds (404 past the permission check)
     ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/department-actions"): lambda: {"action": "accept"},
     ("POST", "/api/v1/kaigong/cases/{case_id:uuid}/applicant-actions"): lambda: {"action": "withdraw"},
