@@ -42,6 +42,7 @@ from server.web.files_pages import ROUTES as FILES_ROUTES
 from server.web.kaigong_form_page import ROUTES as KAIGONG_FORM_ROUTES
 from server.web.kaigong_pages import ROUTES as KAIGONG_ROUTES
 from server.web.layout import page_context
+from server.web.project_data_page import ROUTES as PROJECT_DATA_ROUTES
 from server.web.templating import templates
 
 # What the login page says when another page sent the visitor here (`/login?notice=…`); a fixed set,
@@ -152,3 +153,4 @@ ROUTES.extend(DELIVERABLES_ROUTES)
 ROUTES.extend(APPROVAL_CATALOGUE_ROUTES)
 ROUTES.extend(KAIGONG_ROUTES)
 ROUTES.extend(KAIGONG_FORM_ROUTES)
+ROUTES.extend(PROJECT_DATA_ROUTES)
