@@ -22,6 +22,9 @@ NAV_LINKS: Final[tuple[tuple[str, str, str], ...]] = (
     ("/admin/users", "用户管理", "user.manage"),
     ("/admin/roles", "角色权限", "permission.manage"),
     ("/admin/bim/rule-sets", "BIM规则库", "bim.rules.manage"),
+    ("/admin/approval/catalogue", "事项目录", "approval.catalogue.manage"),
+    ("/admin/kaigong/messages", "专栏留言", "approval.catalogue.manage"),
+    ("/admin/kaigong/stats", "办件统计", "kaigong.stats"),
 )
 
 

@@ -41,6 +41,7 @@ from server.web.deliverables_pages import ROUTES as DELIVERABLES_ROUTES
 from server.web.files_pages import ROUTES as FILES_ROUTES
 from server.web.kaigong_form_page import ROUTES as KAIGONG_FORM_ROUTES
 from server.web.kaigong_pages import ROUTES as KAIGONG_ROUTES
+from server.web.kaigong_stats_page import ROUTES as KAIGONG_STATS_ROUTES
 from server.web.layout import page_context
 from server.web.project_data_page import ROUTES as PROJECT_DATA_ROUTES
 from server.web.templating import templates
@@ -154,3 +155,4 @@ ROUTES.extend(APPROVAL_CATALOGUE_ROUTES)
 ROUTES.extend(KAIGONG_ROUTES)
 ROUTES.extend(KAIGONG_FORM_ROUTES)
 ROUTES.extend(PROJECT_DATA_ROUTES)
+ROUTES.extend(KAIGONG_STATS_ROUTES)
