@@ -73,6 +73,7 @@ def route_table() -> RouteTable:
     from server.approval.catalogue_routes import ROUTES as approval_catalogue
     from server.approval.column_routes import ROUTES as kaigong_column
     from server.approval.form_routes import ROUTES as kaigong_form
+    from server.approval.material_routes import ROUTES as kaigong_materials
     from server.audit.routes import ROUTES as audit
     from server.bids.routes import ROUTES as bids
     from server.bim.check_routes import ROUTES as bim_checks
@@ -106,6 +107,7 @@ def route_table() -> RouteTable:
         deliverables,
         kaigong_cases,
         kaigong_form,
+        kaigong_materials,
         approval_catalogue,
         workday_calendar,
         kaigong_column,

@@ -197,7 +197,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             )  # fmt: skip
             second, _, second_owner = PROJECTS[1]
             await seed_application(
-                rt.pool, rt.actors, rt.keys, settings.var_path / DEMO_KEYS, stable_id("project", second),
+                rt.pool, rt.actors, rt.keys, settings.var_path / DEMO_KEYS, rt.files, stable_id("project", second),
                 stable_id("user", second_owner), settings.ask_timeout_s,
             )  # fmt: skip
             await seed_deliverables(
@@ -334,7 +334,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         for user in USERS:
             print(f"  {user.login:<14} {user.display_name} ({user.role}, {user.phone})", flush=True)
         keys = settings.var_path / DEMO_KEYS
-        print(f"enterprise signing keys for 开工一件事 (demo stand-ins for a UKey): {keys}/<credit code>.sm2.json")
+        print(
+            f"enterprise signing keys for 开工一件事 (demo stand-ins for a UKey): {keys}/<credit code>.sm2.json"
+        )
         print("Ctrl-C stops everything this command started.\n", flush=True)
         while not stopping:
             dead = [c for c in children if c.poll() is not None]

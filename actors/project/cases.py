@@ -198,7 +198,9 @@ async def act_on_case(actor: ProjectActor, msg: ActOnCase) -> ProjectState:
             await _notice(actor, tx, after, kind, text, applicant=True)
         if step.target in ("approved", "refused"):
             title = f"{after.item_name}：{workflow.ACTION_LABELS[step.action]}（{after.dept_name}）"
-            await archive.record(tx.conn, actor.address.id, "施工许可", "decision", title, str(case.id), None, msg.by)
+            await archive.record(
+                tx.conn, actor.address.id, "施工许可", "decision", title, str(case.id), None, msg.by
+            )
         if step.action == "resubmit":
             await _notice(
                 actor, tx, after, "resubmitted", f"{after.item_name}：申请单位已补正", applicant=False

@@ -9,7 +9,9 @@ merged form's rules on every keystroke without saving anything.
 Submission: the enterprise signs the canonical JSON of (project, bundle, catalogue version, items,
 values, material digests) with its certificate key; the server reads the payload from the signed bytes
 themselves, checks it names this project and the current published catalogue, that its items are exactly
-the applicable ones for its values, that the values pass every rule, and that the signature verifies with
+the applicable ones for its values, that the values pass every rule, that its materials are files attached
+to this project under their own codes and every required material has one (`server.approval.materials`),
+and that the signature verifies with
 a valid certificate of the enterprise (`server.approval.signing`). Then the project actor records the
 application and opens one case per item (each with its department and limits, and the predecessors
 that apply). A replayed submission (same Idempotency-Key) gets the first answer; nothing is half written.
@@ -27,7 +29,7 @@ from typing import Any
 from uuid import UUID
 
 from actors.project.messages_cases import CaseSpec, SubmitApplication
-from server.approval import applicability, catalogue_service, merged_form, signing
+from server.approval import applicability, catalogue_service, materials, merged_form, signing
 from server.approval.catalogue import Catalogue
 from server.approval.catalogue_service import VersionDetail
 from server.errors import Conflict, InvalidInput
@@ -192,18 +194,29 @@ async def prepare(
     signature = _decode(signature_b64, "signature")
     values: dict[str, Any] = payload["values"]
     merged = merged_form.merged_form(pub.catalogue, values, BUNDLE)
+    signed_materials = payload.get("materials") or {}
+    problems = await materials.signed_problems(conn, project_id, merged, signed_materials)
+    if problems and problems[0]["field"] == "signed.materials":  # not even {code: [sm3, …]}
+        raise InvalidInput("签名内容中的材料格式不正确", fields=problems)
     expected = signing.signed_payload(project_id, BUNDLE, pub.version.id, list(merged.items), values,
-                                      payload.get("materials") or {})  # fmt: skip
+                                      signed_materials)  # fmt: skip
     if payload != expected:
         wrong = sorted(k for k in expected if payload.get(k) != expected[k]) or ["signed"]
         fields = [{"field": f"signed.{k}", "message": "不一致", "type": "mismatch"} for k in wrong]
         raise InvalidInput(
             "签名内容与本次申报不一致（项目、事项目录版本或适用事项已变化），请刷新后重新签名", fields=fields
         )
-    errors = merged_form.validate(merged, values)
+    errors = [
+        {"field": e.path, "message": e.message, "type": e.code} for e in merged_form.validate(merged, values)
+    ]
     if errors:
-        raise InvalidInput("表单有错误，请修改后再提交", fields=[
-            {"field": e.path, "message": e.message, "type": e.code} for e in errors])  # fmt: skip
+        raise InvalidInput("表单有错误，请修改后再提交", fields=errors + problems)
+    if problems:
+        missing = [p["message"].removeprefix("请上传") for p in problems if p["type"] == "missing"]
+        message = (
+            f"还缺少必交的申报材料：{'、'.join(missing)}" if missing else "申报材料与本项目已上传的不一致"
+        )
+        raise InvalidInput(message, fields=problems)
     signed_sm3 = await signing.verify(conn, user.org_id, certificate_id, signed, signature)
     departments = {r["code"]: r for r in await conn.fetch(
         DEPARTMENTS, [pub.catalogue.by_code[c].item.dept_code for c in merged.items])}  # fmt: skip

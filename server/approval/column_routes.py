@@ -158,7 +158,9 @@ async def _take_slot(request: Request, what: str, limit: int, error: TongbanErro
     rt = runtime(request)
     key = f"{rt.settings.redis_prefix}kaigong:{what}:{client_ip(request) or 'unknown'}"
     async with rt.redis.pipeline(transaction=True) as pipe:
-        pipe.set(key, 0, ex=messages.WINDOW_S, nx=True)  # the window starts with the first request (Redis 6 too)
+        pipe.set(
+            key, 0, ex=messages.WINDOW_S, nx=True
+        )  # the window starts with the first request (Redis 6 too)
         pipe.incr(key)
         _, count = await pipe.execute()
     if int(count) > limit:

@@ -1,13 +1,16 @@
-"""Demo data of 开工一件事: the second demo project's one form, filled in and signed with its enterprise's
-demo key, submitted through the same checks as the page's submission (`applications.prepare`: catalogue
-version, applicable items, every rule, the SM2 signature), so `make run` opens with cases in the queues of
-住建, 民防, 交通 and 水务 and a progress page to follow.
+"""Demo data of 开工一件事: the second demo project's one form, filled in, its required materials attached
+(small generated PDFs, one per material, titled with its name), signed with its enterprise's demo key and
+submitted through the same checks as the page's submission (`applications.prepare`: catalogue version,
+applicable items, every rule, every required material, the SM2 signature), so `make run` opens with cases
+in the queues of 住建, 民防, 交通 and 水务, files to download, and a progress page to follow.
 Must not: run outside `tongban seed`, or submit again once the project has an application.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,10 @@ from uuid import UUID
 
 from actors.project.actor import project_address
 from actors.runtime import ActorSystem
-from server.approval import applications, signing
+from docgen.fonts import register_reportlab
+from server.approval import applications, materials, signing
+from server.audit.service import AUDIT_KEY
+from server.files.storage import Storage
 from server.identity.models import CurrentUser
 from server.keystore import KeyRing
 from server.security.gm import Sm2PrivateKey, sm2_sign
@@ -51,11 +57,28 @@ def demo_values(code: str, name: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def material_pdf(font: str, project_name: str, material_name: str) -> bytes:
+    """A one-page demo PDF standing for a material (the same bytes for the same names), in `font` (CJK)."""
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out, invariant=1)
+    page.setFont(font, 18)
+    page.drawString(72, 760, material_name)
+    page.setFont(font, 11)
+    page.drawString(72, 730, f"项目：{project_name}")
+    page.drawString(72, 712, "演示材料（由 tongban seed 生成，非真实文件）")
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
 async def seed_application(
     pool: Any,
     actors: ActorSystem,
     keys: KeyRing,
     keys_dir: Path,
+    storage: Storage,
     project_id: UUID,
     owner_id: UUID,
     timeout_s: float,
@@ -72,8 +95,16 @@ async def seed_application(
         pub = await applications.published(conn)
         values = demo_values(project["code"], project["name"])
         form = applications.form_of(pub, values)
+        attached: dict[str, list[str]] = {}
+        font = await asyncio.to_thread(register_reportlab)
+        for material in form["materials"]:
+            if material["required"]:
+                data = await asyncio.to_thread(material_pdf, font, project["name"], material["name"])
+                row = await materials.upload(conn, storage, keys.key(AUDIT_KEY), owner, project_id, material["code"],
+                                             f"{material['name']}.pdf", "application/pdf", data, None)  # fmt: skip
+                attached[material["code"]] = [row["sm3"]]
         payload = signing.signed_payload(project_id, applications.BUNDLE, pub.version.id,
-                                         [i["code"] for i in form["items"]], values, {})  # fmt: skip
+                                         [i["code"] for i in form["items"]], values, attached)  # fmt: skip
         signed = signing.canonical(payload)
         private = Sm2PrivateKey.from_bytes(bytes.fromhex(key["private_key_hex"]))
         signature = base64.b64encode(sm2_sign(private, signed)).decode()

@@ -85,7 +85,15 @@ def test_run_starts_server_and_worker_prints_the_url_and_logins_and_ctrl_c_stops
             assert all(d["status"] == "draft" and d["previews"] for d in made), made
             second = codes["2026-310115-47-01-000456"]  # its 开工一件事 application, signed and submitted
             progress = client.get(f"/api/v1/projects/{second}/kaigong").json()
-            assert sorted(c["item_code"] for c in progress["cases"]) == ["JLZL", "LSPS", "MFJS", "SGXK", "XFSJ"]
+            assert sorted(c["item_code"] for c in progress["cases"]) == [
+                "JLZL",
+                "LSPS",
+                "MFJS",
+                "SGXK",
+                "XFSJ",
+            ]
+            attached = client.get(f"/api/v1/projects/{second}/kaigong/materials").json()["materials"]
+            assert {"SG01", "PS01", "JL01"} <= {m["code"] for m in attached}  # its required materials
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as supplier:
             login = supplier.post("/api/v1/login", json={"login": "huadong", "password": DEMO_PASSWORD})
             assert login.status_code == 200

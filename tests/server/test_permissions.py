@@ -109,6 +109,10 @@ BODIES |= {  # the item catalogue (server/approval/catalogue_routes.py): a versi
     ("POST", "/api/v1/projects/{project_id:uuid}/kaigong/applications"): lambda: {
         "signed": "e30=", "signature": "AAAAAAAAAAA=", "certificate_id": str(uuid.UUID(int=0))},
 }  # fmt: skip
+BODIES |= {  # 申报材料 (server/approval/material_routes.py): a material nobody has (404 past the check)
+    ("POST", "/api/v1/projects/{project_id:uuid}/kaigong/materials/{material_code:str}/reuse"): lambda: {
+        "material_id": str(uuid.UUID(int=0))},
+}  # fmt: skip
 BODIES |= {  # the public 开工一件事 column (server/approval/column_routes.py); a message nobody left (404)
     ("POST", "/api/v1/kaigong/messages"): lambda: {"kind": "consult", "name": "走查", "phone": "13955550000",
                                                    "content": "权限走查留言"},
@@ -131,6 +135,7 @@ PATH = {
     "deliverable_id:str": "TB20260101AAAAAAAA", "ext:str": "pdf", "n:int": "1", "case_id:uuid": str(uuid.UUID(int=0)),
     "year:int": "2026", "day:str": "1999-01-01",
     "code:str": "SGXK", "material_code:str": "SG01", "message_id:uuid": str(uuid.UUID(int=0)),
+    "material_id:uuid": str(uuid.UUID(int=0)), "sm3:str": "0" * 64,
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import secrets
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.server.approval.kaigong import PUJIANG_ORG, ready, values_for
+from tests.server.approval.kaigong import PUJIANG_ORG, attach_required, ready, values_for
 from tests.support.processes import ServerChild
 from tests.web.conftest import VIEWPORT, AsUser, Open
 from tests.web.test_kaigong_apply import fill
@@ -58,18 +58,23 @@ async def test_one_project_goes_from_the_public_column_through_one_signed_form_a
     await expect(visitor.locator("h1")).to_contain_text("建筑工程施工许可证核发")
     await expect(visitor.locator("main")).to_contain_text("法定")
 
+    values = three_department_values(project)
+    checked = await owner.post(
+        f"/api/v1/projects/{project['id']}/kaigong/form/check", json={"values": values}
+    )
+    await attach_required(owner, project["id"], checked.json())  # the materials, as files already uploaded
     applicant = await open_as("pujiang", f"/projects/{project['id']}")
     await applicant.get_by_test_id("kaigong-link").click()
     await applicant.get_by_test_id("apply-link").click()
     await applicant.wait_for_url("**/kaigong/apply")
     await expect(applicant.get_by_test_id("items")).to_contain_text("请先填写项目情况")  # the form has loaded
-    values = three_department_values(project)
     facts = {"project_type", "total_area", "investment_wan", "pit_depth_m", "building_use", "occupies_road"}
     await fill(applicant, {k: v for k, v in values.items() if k in facts})
     items = applicant.get_by_test_id("items")
     await expect(items.locator("li")).to_have_count(3)
     await fill(applicant, {k: v for k, v in values.items() if k not in facts})
     await expect(applicant.get_by_test_id("error-count")).to_have_text("表单已填写完整，可以签名提交")
+    await expect(applicant.get_by_test_id("materials-status")).to_have_text("必交材料已齐全")
     await applicant.locator("#key-file").set_input_files(
         settings.var_path / "demo-keys" / f"{PUJIANG_ORG}.sm2.json"
     )

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.server.approval.kaigong import ready, signed_submission, values_for
+from tests.server.approval.kaigong import attach_required, ready, signed_submission, values_for
 from tests.support.processes import ServerChild
 from tests.web.conftest import AsUser, Open
 
@@ -36,7 +36,8 @@ async def submitted_project(owner: httpx.AsyncClient, key: dict[str, Any]) -> tu
     form = (
         await owner.post(f"/api/v1/projects/{project['id']}/kaigong/form/check", json={"values": values})
     ).json()
-    body = signed_submission(form, project["id"], values, key)
+    attached = await attach_required(owner, project["id"], form)
+    body = signed_submission(form, project["id"], values, key, attached)
     submitted = await owner.post(
         f"/api/v1/projects/{project['id']}/kaigong/applications",
         json=body,
@@ -74,6 +75,11 @@ async def test_three_parties_see_a_correction_round_live_and_the_bundle_moves_on
     await row.get_by_role("button", name="办理").click()
     water_panel = water.get_by_test_id("case-panel")
     await expect(water_panel.get_by_test_id("connection")).to_have_text("已连接")
+    materials = water_panel.get_by_test_id("case-materials")
+    await expect(materials.locator("li")).to_have_count(3)  # 临时排水's own materials, each with its file
+    await expect(materials.get_by_role("link", name="PS01.pdf")).to_have_attribute(
+        "href", re.compile(rf"^/api/v1/kaigong/cases/{lsps}/materials/[0-9a-f]{{64}}$")
+    )
     await water_panel.get_by_role("button", name="受理").click()
     await expect(water_panel.get_by_test_id("case-state")).to_have_text("已受理")
     await expect(water_panel.get_by_test_id("case-deadline")).to_have_text("正常")

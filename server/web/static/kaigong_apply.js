@@ -1,8 +1,10 @@
 // The one form of 开工一件事: facts decide the applicable items, the merged fields are checked live (the
 // server's rules, on every change), the draft is saved continuously with its revision, and the form is
 // signed with the enterprise's SM2 key (sm-crypto) and submitted with an Idempotency-Key that survives a
-// reload, so a double submission records one application.
-import { el, getJson, postJson, requestJson, say } from "./common.js";
+// reload, so a double submission records one application. Materials (申报材料): each of the form's materials
+// takes files (PUT of the raw file, checked by the server) or links a file the enterprise attached to one
+// of its earlier projects; the signed payload names their SM3s by material code.
+import { el, getJson, localTime, postJson, requestJson, say } from "./common.js";
 import { canonical, signText, utf8Base64 } from "./kaigong/sign.js";
 
 const page = document.getElementById("apply");
@@ -16,6 +18,9 @@ let key = null; // {private_key_hex, certificate_id} from the key file
 let checkTimer = null;
 let saveTimer = null;
 let saving = Promise.resolve();
+let attached = []; // this project's material files: {id, code, file_name, size, sm3, source}
+let earlier = []; // the enterprise's files of the same codes from its other projects
+let materialCodes = null; // the material codes last rendered (re-rendered only when they change)
 
 const idempotencyKey = (() => {
   const name = `kaigong-submit-${projectId}`;
@@ -112,14 +117,101 @@ function renderItems() {
   }));
   if (!form.items.length) list.replaceChildren(el("li", "请先填写项目情况"));
   document.getElementById("project-type").textContent = `项目类型：${form.project_type}`;
-  const materials = document.getElementById("materials");
-  materials.replaceChildren(...form.materials.map((m) => {
-    const li = el("li", m.name);
-    li.append(` （${itemNames(m.items)}）`);
-    if (m.required) li.append(el("span", " 必交", { class: "req" }));
+  const codes = form.materials.map((m) => `${m.code}:${m.required}:${m.items.join("+")}`).join();
+  if (codes !== materialCodes) renderMaterials();
+}
+
+const sizeText = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
+const filesOf = (code) => attached.filter((f) => f.code === code);
+
+function missingMaterials() {
+  return form.materials.filter((m) => m.required && !filesOf(m.code).length);
+}
+
+function renderMaterials() {
+  materialCodes = form.materials.map((m) => `${m.code}:${m.required}:${m.items.join("+")}`).join();
+  const list = document.getElementById("materials");
+  list.replaceChildren(...form.materials.map((m) => {
+    const li = el("li", null, { "data-material": m.code });
+    const title = el("p", m.name, { class: "material-name" });
+    title.append(el("span", `（${itemNames(m.items)}）`, { class: "uses" }));
+    if (m.required) title.append(el("span", " 必交", { class: "req" }));
+    const files = el("ul", null, { class: "material-files", "data-testid": `files-${m.code}` });
+    for (const file of filesOf(m.code)) {
+      const row = el("li", `${file.file_name}（${sizeText(file.size)}${file.source === "reuse" ? "，沿用以前提交的材料" : ""}）`);
+      const remove = el("button", "移除", { type: "button", class: "link", "aria-label": `移除 ${file.file_name}` });
+      remove.addEventListener("click", () => removeFile(file));
+      row.append(" ", remove);
+      files.append(row);
+    }
+    const input = el("input", null, { type: "file", accept: ".pdf,.jpg,.jpeg,.png,.tif,.tiff", "data-material": m.code,
+      id: `m-${m.code}`, "aria-label": `上传${m.name}` });
+    input.addEventListener("change", () => { for (const file of input.files) uploadFile(m, file); input.value = ""; });
+    const upload = el("label", "上传文件 ", { class: "material-upload", for: `m-${m.code}` });
+    const status = el("span", "", { class: "upload-status", role: "status", id: `s-${m.code}` });
+    li.append(title, files, upload, input, status);
+    const mine = new Set(filesOf(m.code).map((f) => f.sm3));
+    const offers = earlier.filter((f) => f.code === m.code && !mine.has(f.sm3));
+    if (offers.length) {
+      const box = el("div", null, { class: "earlier" });
+      box.append(el("p", "使用以前提交的材料（无需重新上传）：", { class: "hint" }));
+      for (const offer of offers) {
+        const button = el("button", `使用以前提交的材料：${offer.file_name}`, { type: "button", class: "secondary" });
+        button.title = `${offer.project_name}（${offer.project_code}），${localTime(offer.created_at)}`;
+        button.addEventListener("click", () => reuseFile(m, offer));
+        box.append(button, el("span", ` ${offer.project_name} · ${localTime(offer.created_at)}`, { class: "hint" }), el("br"));
+      }
+      li.append(box);
+    }
     return li;
   }));
-  if (!form.materials.length) materials.replaceChildren(el("li", "暂无"));
+  if (!form.materials.length) list.replaceChildren(el("li", "填写项目情况后，这里列出各事项需要的材料"));
+  const missing = missingMaterials();
+  document.getElementById("materials-status").textContent = !form.materials.length ? ""
+    : missing.length ? `还缺 ${missing.length} 份必交材料` : "必交材料已齐全";
+}
+
+async function loadMaterials() {
+  const answer = await getJson(`${base}/materials`);
+  if (!answer.ok) { say(document.getElementById("page-error"), answer.error.message); return; }
+  attached = answer.body.materials;
+  earlier = answer.body.earlier;
+  renderMaterials();
+}
+
+async function uploadFile(material, file) {
+  const status = document.getElementById(`s-${material.code}`);
+  if (file.size > 50 * 1048576) { status.textContent = `${file.name} 超过 50 MB，不能上传`; return; }
+  status.textContent = `正在上传 ${file.name}（${sizeText(file.size)}）…`;
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+  const url = `${base}/materials/${encodeURIComponent(material.code)}?name=${encodeURIComponent(file.name)}`;
+  const response = await fetch(url, {
+    method: "PUT", credentials: "same-origin", body: file,
+    headers: { "x-csrf-token": csrf, "content-type": "application/octet-stream" },
+  }).catch(() => null);
+  const answer = response ? await response.json().catch(() => null) : null;
+  if (!response?.ok) {
+    const text = answer?.error?.message ?? (response ? `上传失败（${response.status}）` : "网络连接失败，请重试");
+    await loadMaterials();
+    document.getElementById(`s-${material.code}`).textContent = `${file.name}：${text}`;
+    return;
+  }
+  await loadMaterials();
+  document.getElementById(`s-${material.code}`).textContent = `已上传 ${answer.file_name}`;
+}
+
+async function reuseFile(material, offer) {
+  const answer = await postJson(`${base}/materials/${encodeURIComponent(material.code)}/reuse`, { material_id: offer.id });
+  await loadMaterials();
+  document.getElementById(`s-${material.code}`).textContent = answer.ok
+    ? `已使用以前提交的 ${offer.file_name}` : answer.error.message;
+}
+
+async function removeFile(file) {
+  const answer = await requestJson("DELETE", `${base}/materials/${file.id}`);
+  await loadMaterials();
+  const status = document.getElementById(`s-${file.code}`);
+  if (status) status.textContent = answer.ok ? `已移除 ${file.file_name}` : answer.error.message;
 }
 
 const DEPTS = { "DEPT-ZJW": "市住房城乡建设管理委", "DEPT-SW": "市水务局", "DEPT-JT": "市交通委", "DEPT-MF": "市民防办",
@@ -155,6 +247,7 @@ async function check() {
   if (fieldsChanged) renderFields();
   renderItems();
   renderErrors();
+  await loadMaterials();
 }
 
 function saveDraft() {
@@ -179,11 +272,12 @@ function changed() {
   saveTimer = setTimeout(saveDraft, 1200);
 }
 
+const ownInput = (target) => target.id !== "key-file" && !target.dataset.material;
 document.getElementById("kaigong-form").addEventListener("input", (event) => {
-  if (event.target.id !== "key-file") changed();
+  if (ownInput(event.target)) changed();
 });
 document.getElementById("kaigong-form").addEventListener("change", (event) => {
-  if (event.target.id !== "key-file") changed();
+  if (ownInput(event.target)) changed();
 });
 
 document.getElementById("key-file").addEventListener("change", async (event) => {
@@ -209,10 +303,17 @@ document.getElementById("kaigong-form").addEventListener("submit", async (event)
   collect();
   await check();
   if (form.errors.length) { say(error, `表单还有 ${form.errors.length} 处需要修改，请先改正（已在各字段下标出）`); return; }
+  const missing = missingMaterials();
+  if (missing.length) { say(error, `还缺少必交的申报材料：${missing.map((m) => m.name).join("、")}`); return; }
   if (!key) { say(error, "请先选择本单位的证书密钥文件"); return; }
+  const materials = {};
+  for (const m of form.materials) {
+    const digests = [...new Set(filesOf(m.code).map((f) => f.sm3))].sort();
+    if (digests.length) materials[m.code] = digests;
+  }
   const payload = {
     project_id: projectId, bundle: form.bundle, catalogue_version_id: form.catalogue_version_id,
-    items: form.items.map((i) => i.code).sort(), values, materials: {},
+    items: form.items.map((i) => i.code).sort(), values, materials,
   };
   const text = canonical(payload);
   const body = { signed: utf8Base64(text), signature: signText(text, key.private_key_hex), certificate_id: key.certificate_id };
@@ -246,4 +347,5 @@ else {
   renderFields();
   renderItems();
   renderErrors();
+  await loadMaterials();
 }

@@ -182,6 +182,7 @@ async function loadCaseForm(caseId) {
   const body = document.getElementById("case-form-body");
   const signature = document.getElementById("case-signature");
   body.replaceChildren();
+  document.getElementById("case-materials").replaceChildren();
   const answer = await getJson(`/api/v1/kaigong/cases/${caseId}/form`);
   if (panel?.caseId !== caseId) return;
   if (!answer.ok) { signature.textContent = answer.error.message; return; }
@@ -195,9 +196,24 @@ async function loadCaseForm(caseId) {
     row.append(el("th", f.label), el("td", value));
     return row;
   }));
-  const materials = form.materials.map((m) => `${m.name}${m.required ? "（必交）" : ""}`);
-  document.getElementById("case-materials").textContent = materials.length ? `所需材料：${materials.join("、")}` : "";
+  const list = document.getElementById("case-materials");
+  list.replaceChildren(...form.materials.map((m) => {
+    const li = el("li", `${m.name}${m.required ? "（必交）" : ""}：`, { "data-material": m.code });
+    if (!m.files.length) li.append(el("span", "未提交", { class: "hint" }));
+    m.files.forEach((f, i) => {
+      if (i) li.append("、");
+      if (f.url) {
+        const link = el("a", f.file_name, { href: f.url, download: f.file_name });
+        link.title = `${sizeText(f.size)}，SM3 ${f.sm3}`;
+        li.append(link, el("span", `（${sizeText(f.size)}）`, { class: "hint" }));
+      } else li.append(el("span", `文件缺失（SM3 ${f.sm3.slice(0, 12)}…）`, { class: "hint" }));
+    });
+    return li;
+  }));
+  if (!form.materials.length) list.replaceChildren(el("li", "本事项无需申报材料", { class: "hint" }));
 }
+
+const sizeText = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
 
 function describeLast(c) {
   if (!c.last_action) return "—";

@@ -1,13 +1,17 @@
 """Test support for 开工一件事: the published seed catalogue, an enterprise certificate with its key, a
-complete form for a project that needs five items of four departments, and signing as the browser does."""
+complete form for a project that needs five items of four departments, its required materials attached
+(small real PDFs), and signing as the browser does."""
 
 from __future__ import annotations
 
 import base64
+import io
 import json
 from pathlib import Path
 from typing import Any
 from uuid import UUID
+
+from reportlab.pdfgen import canvas
 
 from server.approval import catalogue_service, signing
 from server.audit.service import AUDIT_KEY
@@ -25,7 +29,12 @@ async def ready(pool: Any, keys_dir: Path, var_dir: Path, org_code: str = PUJIAN
     if not key_file.exists():  # once per test session (its var directory): other tests may hold certificates
         async with pool.acquire() as conn:
             await signing.issue_demo_certificate(
-                conn, stable_id("org", org_code), org_code, "测试企业", var_dir / "demo-keys", only_if_none=False
+                conn,
+                stable_id("org", org_code),
+                org_code,
+                "测试企业",
+                var_dir / "demo-keys",
+                only_if_none=False,
             )
     return json.loads(key_file.read_text())
 
@@ -108,3 +117,44 @@ def signed_submission(
         "signature": base64.b64encode(sm2_sign(private, signed)).decode(),
         "certificate_id": key["certificate_id"],
     }
+
+
+def pdf_bytes(text: str) -> bytes:
+    """A small, valid one-page PDF saying `text` (deterministic: the same text gives the same bytes)."""
+    out = io.BytesIO()
+    page = canvas.Canvas(out, invariant=1)
+    page.drawString(72, 720, text)
+    page.showPage()
+    page.save()
+    return out.getvalue()
+
+
+async def upload_material(client: Any, project_id: UUID | str, code: str, data: bytes, name: str) -> Any:
+    return await client.put(
+        f"/api/v1/projects/{project_id}/kaigong/materials/{code}",
+        params={"name": name},
+        content=data,
+        headers={"content-type": "application/octet-stream"},
+    )
+
+
+async def attach_required(client: Any, project_id: UUID | str, form: dict[str, Any]) -> dict[str, list[str]]:
+    """Upload a PDF for every required material of `form` that has no file yet; the materials map to sign
+    ({code: [sm3, …]} of every file attached to the form's materials)."""
+    base = f"/api/v1/projects/{project_id}/kaigong/materials"
+    attached = (await client.get(base)).json()["materials"]
+    have = {m["code"] for m in attached}
+    for material in form["materials"]:
+        if material["required"] and material["code"] not in have:
+            data = pdf_bytes(f"{project_id} {material['code']}")
+            answer = await upload_material(
+                client, project_id, material["code"], data, f"{material['code']}.pdf"
+            )
+            assert answer.status_code == 201, answer.text
+            attached.append(answer.json())
+    codes = {m["code"] for m in form["materials"]}
+    found: dict[str, list[str]] = {}
+    for row in attached:
+        if row["code"] in codes:
+            found.setdefault(row["code"], []).append(row["sm3"])
+    return found

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from server.approval.calendar import package_calendar
-from tests.server.approval.kaigong import ready, signed_submission, values_for
+from tests.server.approval.kaigong import attach_required, ready, signed_submission, values_for
 
 
 @pytest.fixture
@@ -84,7 +84,8 @@ async def test_a_signed_submission_opens_a_case_per_item_and_departments_and_app
     base = f"/api/v1/projects/{project['id']}/kaigong"
     values = values_for(project)
     form = (await owner.post(f"{base}/form/check", json={"values": values})).json()
-    body = signed_submission(form, project["id"], values, key)
+    attached = await attach_required(owner, project["id"], form)
+    body = signed_submission(form, project["id"], values, key, attached)
     idempotency = uuid.uuid4().hex
     first = await submit(owner, project["id"], body, idempotency)
     assert first.status_code == 201, first.text
@@ -139,6 +140,13 @@ async def test_a_signed_submission_opens_a_case_per_item_and_departments_and_app
         ).status_code == 200
     blocked = await housing.post(act.format(cases["SGXK"]["id"]), json={"action": "approve"})
     assert (blocked.status_code, blocked.json()["error"]["code"]) == (409, "predecessors_open")
+    archive = {
+        s["stage"]: s["entries"]
+        for s in (await owner.get(f"/api/v1/projects/{project['id']}/archive")).json()["stages"]
+    }
+    kinds = [e["kind"] for e in archive["施工许可"]]
+    assert kinds == ["application", "decision"]  # the signed application, then 水务's decision
+    assert archive["施工许可"][0]["sm3"] is not None
     progress = (await owner.get(f"{base}")).json()
     assert progress["bundle_state"] == "in_progress"
     assert {c["item_code"]: c["state"] for c in progress["cases"]}["LSPS"] == "approved"
@@ -150,7 +158,8 @@ async def test_bad_submissions_are_refused_and_write_nothing(server, as_user, ke
     base = f"/api/v1/projects/{project['id']}/kaigong"
     values = values_for(project)
     form = (await owner.post(f"{base}/form/check", json={"values": values})).json()
-    good = signed_submission(form, project["id"], values, key)
+    attached = await attach_required(owner, project["id"], form)
+    good = signed_submission(form, project["id"], values, key, attached)
 
     payload = json.loads(base64.b64decode(good["signed"]))
     payload["values"]["contract_price_wan"] = 1  # changed after signing
@@ -160,12 +169,16 @@ async def test_bad_submissions_are_refused_and_write_nothing(server, as_user, ke
     assert (answer.status_code, answer.json()["error"]["code"]) == (422, "signature_invalid")
 
     invalid_values = {**values, "contact_phone": "12345"}
-    answer = await submit(owner, project["id"], signed_submission(form, project["id"], invalid_values, key))
+    answer = await submit(
+        owner, project["id"], signed_submission(form, project["id"], invalid_values, key, attached)
+    )
     assert answer.status_code == 422
     assert "contact_phone" in {f["field"] for f in answer.json()["error"]["fields"]}
 
     fewer_items = {**form, "items": form["items"][:2]}  # signed for items that are not the applicable ones
-    answer = await submit(owner, project["id"], signed_submission(fewer_items, project["id"], values, key))
+    answer = await submit(
+        owner, project["id"], signed_submission(fewer_items, project["id"], values, key, attached)
+    )
     assert (answer.status_code, answer.json()["error"]["fields"][0]["field"]) == (422, "signed.items")
 
     other_project = await new_project(owner)  # a signature for another project
@@ -192,7 +205,10 @@ async def test_only_an_approver_of_the_department_extends_a_case_and_the_due_dat
     form = (
         await owner.post(f"/api/v1/projects/{project['id']}/kaigong/form/check", json={"values": values})
     ).json()
-    submitted = await submit(owner, project["id"], signed_submission(form, project["id"], values, key))
+    attached = await attach_required(owner, project["id"], form)
+    submitted = await submit(
+        owner, project["id"], signed_submission(form, project["id"], values, key, attached)
+    )
     cases = {c["item_code"]: c for c in submitted.json()["cases"]}
     case = cases["XFSJ"]["id"]
     reviewer, lead, roads = [await as_user(n) for n in ("zhujian", "zhujian_lead", "jiaotong")]

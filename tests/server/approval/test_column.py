@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.docgen.pdf_support import page_texts
-from tests.server.approval.kaigong import ready, signed_submission, values_for
+from tests.server.approval.kaigong import attach_required, ready, signed_submission, values_for
 from tests.server.approval.test_applications import new_project, submit
 
 PROGRESS = "/api/v1/kaigong/progress"
@@ -49,7 +49,8 @@ async def submitted_project(owner: Any, key: dict[str, Any]) -> dict[str, Any]:
     form = (
         await owner.post(f"/api/v1/projects/{project['id']}/kaigong/form/check", json={"values": values})
     ).json()
-    done = await submit(owner, project["id"], signed_submission(form, project["id"], values, key))
+    attached = await attach_required(owner, project["id"], form)
+    done = await submit(owner, project["id"], signed_submission(form, project["id"], values, key, attached))
     assert done.status_code == 201, done.text
     return {**project, "cases": {c["item_code"]: c for c in done.json()["cases"]}}
 
@@ -70,8 +71,9 @@ async def test_the_progress_query_answers_nothing_before_a_submission_and_each_i
     values = values_for(project)
     base = f"/api/v1/projects/{project['id']}/kaigong"
     form = (await owner.post(f"{base}/form/check", json={"values": values})).json()
+    attached = await attach_required(owner, project["id"], form)
     assert (
-        await submit(owner, project["id"], signed_submission(form, project["id"], values, key))
+        await submit(owner, project["id"], signed_submission(form, project["id"], values, key, attached))
     ).status_code == 201
     compact = project["code"].replace("-", "")  # the 20 digits without dashes are accepted too
     after = await anonymous.get(PROGRESS, params={"code": compact})
@@ -255,7 +257,10 @@ async def test_the_public_query_finds_a_project_by_its_baojian_or_lianshen_numbe
     form = (
         await owner.post(f"/api/v1/projects/{project['id']}/kaigong/form/check", json={"values": values})
     ).json()
-    submitted = await submit(owner, project["id"], signed_submission(form, project["id"], values, key))
+    attached = await attach_required(owner, project["id"], form)
+    submitted = await submit(
+        owner, project["id"], signed_submission(form, project["id"], values, key, attached)
+    )
     lianshen = submitted.json()["lianshen_no"]
     async with httpx.AsyncClient(base_url=server.url) as anonymous:
         for number in (project["baojian_no"], lianshen, lianshen.lower(), project["code"]):

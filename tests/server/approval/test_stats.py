@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from server.seed import stable_id
 from tests.conftest import unique_code
 
-OWNER = stable_id("org", "91310115MA1K4AB12X")
 USER = stable_id("user", "pujiang")
 WATER = stable_id("org", "DEPT-SW")
 
@@ -21,6 +20,11 @@ async def test_statistics_count_each_case_once_with_mean_and_p90_working_days(se
     used = [2, 3, 3, 5, 8, 13, 21, 1, 4, 6]
     async with pool.acquire() as conn:
         catalogue, version, certificate = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        # An enterprise of this test only: its made-up applications (unsigned bytes) must not become the
+        # latest application of a demo enterprise, whose one form is prefilled from that application.
+        owner = uuid.uuid4()
+        await conn.execute("INSERT INTO organization (id, kind, name, code) VALUES ($1, 'enterprise', $2, $3)",
+                           owner, f"统计测试企业 {item}", f"STATS-{item}")  # fmt: skip
         await conn.execute("INSERT INTO approval_catalogue (id, name, created_by) VALUES ($1, $2, $3)",
                            catalogue, f"统计测试 {item}", USER)  # fmt: skip
         await conn.execute(
@@ -31,7 +35,7 @@ async def test_statistics_count_each_case_once_with_mean_and_p90_working_days(se
         now = datetime.now(UTC)
         await conn.execute(
             "INSERT INTO org_certificate (id, org_id, serial, subject, public_key_pem, valid_from, valid_to)"
-            " VALUES ($1, $2, $3, 'CN=stats', '-', $4, $5)", certificate, OWNER, certificate.hex,
+            " VALUES ($1, $2, $3, 'CN=stats', '-', $4, $5)", certificate, owner, certificate.hex,
             now - timedelta(days=1), now + timedelta(days=1),
         )  # fmt: skip
         for n, (state, wd) in enumerate(
@@ -40,13 +44,13 @@ async def test_statistics_count_each_case_once_with_mean_and_p90_working_days(se
             project, application = uuid.uuid4(), uuid.uuid4()
             await conn.execute(
                 "INSERT INTO project (id, code, name, owner_org_id, created_by) VALUES ($1, $2, $3, $4, $5)",
-                project, unique_code(), f"统计项目{n}", OWNER, USER,
+                project, unique_code(), f"统计项目{n}", owner, USER,
             )  # fmt: skip
             await conn.execute(
                 "INSERT INTO approval_application (id, project_id, bundle, catalogue_version_id, items, signed_sealed,"
                 " signed_sm3, signature, certificate_id, idempotency_key, submitted_by, org_id)"
                 " VALUES ($1, $2, 'kaigong', $3, $4, '\\x00', $5, '\\x00', $6, $7, $8, $9)",
-                application, project, version, [item], "0" * 64, certificate, f"stats-{application}", USER, OWNER,
+                application, project, version, [item], "0" * 64, certificate, f"stats-{application}", USER, owner,
             )  # fmt: skip
             decided = date(2026, 6, 1) if wd is not None else None
             await conn.execute(
