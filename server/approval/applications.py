@@ -35,6 +35,7 @@ from server.approval.catalogue_service import VersionDetail
 from server.errors import Conflict, InvalidInput
 from server.identity.models import CurrentUser
 from server.keystore import KeyRing
+from server.projects import data_service
 from server.security.gm import open_field, seal_field
 
 BUNDLE = "kaigong"
@@ -51,7 +52,7 @@ SAVE_DRAFT = """
         WHERE approval_draft.revision = $5
     RETURNING revision"""
 PROJECT = """
-    SELECT p.code, p.name, o.name AS org_name, o.credit_code
+    SELECT p.code, p.name, p.project_type, o.name AS org_name, o.credit_code
     FROM project p JOIN organization o ON o.id = p.owner_org_id WHERE p.id = $1"""
 LATEST_OF_ORG = """
     SELECT id, signed_sealed FROM approval_application WHERE org_id = $1 ORDER BY submitted_at DESC LIMIT 1"""
@@ -125,14 +126,19 @@ def _fact(pub: Published, key: str, spec: applicability.FactSpec) -> dict[str, A
 async def prefill(
     conn: Any, keys: KeyRing, pub: Published, user: CurrentUser, project_id: UUID
 ) -> dict[str, Any]:
-    """Values known before the applicant types: from the project registry and the enterprise's latest
-    application (its fields whose source is the enterprise: builder, legal representative, contact)."""
+    """Values known before the applicant types: from the project registry (its code, name, type, and its
+    structured 用地/规划/施工许可 data for the catalogue fields that share a key), and from the enterprise's
+    latest application (its fields whose source is the enterprise: builder, legal representative, contact)."""
     values: dict[str, Any] = {}
     row = await conn.fetchrow(PROJECT, project_id)
     if row is not None:
         values |= {"project_code": row["code"], "project_name": row["name"], "builder_name": row["org_name"]}
         if row["credit_code"]:
             values["builder_credit_code"] = row["credit_code"]
+        if row["project_type"] != "其他":
+            values["project_type"] = row["project_type"]
+    content, _revision = await data_service.read(conn, project_id)
+    values |= data_service.flat(content)
     latest = await conn.fetchrow(LATEST_OF_ORG, user.org_id)
     if latest is not None:
         earlier = _open(keys, str(latest["id"]), latest["signed_sealed"]).get("values", {})

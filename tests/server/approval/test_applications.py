@@ -66,6 +66,11 @@ async def test_the_merged_form_follows_the_facts_is_prefilled_checked_live_and_i
     ).json()
     assert "JLZL" not in [i["code"] for i in fewer["items"]]
 
+    registry = {"planning": {"planning_permit_no": "沪规建（2026）第 0999 号", "total_area": 42000}}
+    await owner.put(f"/api/v1/projects/{project['id']}/data", json={"sections": registry, "revision": 0})
+    prefilled = (await owner.get(f"{base}/form")).json()  # the registry's 规划 data fills the form's fields
+    assert prefilled["values"]["planning_permit_no"] == "沪规建（2026）第 0999 号"
+    assert {"planning_permit_no", "total_area"} <= set(prefilled["prefilled"])
     saved = await owner.put(f"{base}/draft", json={"values": values, "revision": 0})
     assert saved.json() == {"revision": 1}
     stale = await owner.put(f"{base}/draft", json={"values": {}, "revision": 0})
