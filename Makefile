@@ -29,8 +29,9 @@ test: $(STAMP) browser
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-## The collaborative editor's bundle (server/web/static/collab/editor.js and .css, committed, so that
-## run and test need no Node): rebuild it from server/web/src/ after changing its sources or dependencies.
+## The browser bundles (the collaborative editor in server/web/static/collab/, the drawing uploader in files/, the
+## 开工一件事 SM2 signer in kaigong/; committed, so that run and test need no Node): rebuild them from
+## server/web/src/ after changing their sources or dependencies.
 web:
 	cd server/web/src && npm ci && npm run build
 
