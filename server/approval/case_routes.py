@@ -7,6 +7,7 @@ Must not: move a case itself (the project actor does) or hold SQL.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -35,10 +36,11 @@ from server.approval.models import (
 )
 from server.approval.workflow import STATE_LABELS, TRANSITIONS
 from server.errors import InvalidInput
+from server.identity.models import CurrentUser
 from server.permissions import AUTHENTICATED
 from server.projects.access import READ_ANY, access_project
 from server.routing import ApiRoute, RouteTable, client_ip, holds, require_user
-from server.runtime import runtime
+from server.runtime import Runtime, runtime
 
 TAGS = ("kaigong",)
 DEADLINE_LABELS = {
@@ -73,18 +75,39 @@ def _action(body: ActionIn, side: str) -> str:
     return body.action
 
 
-async def department_action(request: Request, body: ActionIn) -> ProgressOut:
+@dataclass(frozen=True)
+class _Held:
+    """A case the caller's department holds: the runtime, the caller, the case and its project."""
+
+    rt: Runtime
+    user: CurrentUser
+    case_id: UUID
+    project_id: UUID
+
+    async def ask(self, message: Any) -> ProgressOut:
+        state = await self.rt.actors.ref(project_address(self.project_id)).ask(
+            message, self.rt.settings.ask_timeout_s
+        )
+        return progress_of(state)
+
+
+async def _held(request: Request) -> _Held:
+    """The path's case, once the caller is found to work in the department that holds it (else 403/404)."""
     user = require_user(request)
     rt = runtime(request)
     case_id: UUID = request.path_params["case_id"]
     async with rt.pool.acquire() as conn:
         project_id, dept = await cases.case_project(conn, case_id)
     department_of(user, dept)
-    message = ActOnCase(case_id=case_id, action=_action(body, "department"), side="department",
-                        dept_org_id=user.org_id, reason=body.reason, by=user.id, actor_login=user.login,
-                        ip=client_ip(request))  # fmt: skip
-    state = await rt.actors.ref(project_address(project_id)).ask(message, rt.settings.ask_timeout_s)
-    return progress_of(state)
+    return _Held(rt, user, case_id, project_id)
+
+
+async def department_action(request: Request, body: ActionIn) -> ProgressOut:
+    held = await _held(request)
+    return await held.ask(ActOnCase(
+        case_id=held.case_id, action=_action(body, "department"), side="department", dept_org_id=held.user.org_id,
+        reason=body.reason, by=held.user.id, actor_login=held.user.login, ip=client_ip(request),
+    ))  # fmt: skip
 
 
 async def applicant_action(request: Request, body: ActionIn) -> ProgressOut:
@@ -101,40 +124,25 @@ async def applicant_action(request: Request, body: ActionIn) -> ProgressOut:
 
 
 async def claim_case(request: Request) -> ProgressOut:
-    user = require_user(request)
-    rt = runtime(request)
-    case_id: UUID = request.path_params["case_id"]
-    async with rt.pool.acquire() as conn:
-        project_id, dept = await cases.case_project(conn, case_id)
-    department_of(user, dept)
-    message = ClaimCase(case_id=case_id, dept_org_id=user.org_id, by=user.id, actor_login=user.login)
-    state = await rt.actors.ref(project_address(project_id)).ask(message, rt.settings.ask_timeout_s)
-    return progress_of(state)
+    held = await _held(request)
+    return await held.ask(ClaimCase(case_id=held.case_id, dept_org_id=held.user.org_id, by=held.user.id,
+                                    actor_login=held.user.login))  # fmt: skip
 
 
 async def extend(request: Request, body: ExtensionIn) -> ProgressOut:
     """An approver of the case's department extends its limit (行政许可法 §42)."""
-    user = require_user(request)
-    rt = runtime(request)
-    case_id: UUID = request.path_params["case_id"]
-    async with rt.pool.acquire() as conn:
-        project_id, dept = await cases.case_project(conn, case_id)
-    department_of(user, dept)
-    message = ExtendCase(case_id=case_id, dept_org_id=user.org_id, days=body.days, reason=body.reason, by=user.id,
-                         actor_login=user.login, ip=client_ip(request))  # fmt: skip
-    state = await rt.actors.ref(project_address(project_id)).ask(message, rt.settings.ask_timeout_s)
-    return progress_of(state)
+    held = await _held(request)
+    return await held.ask(ExtendCase(
+        case_id=held.case_id, dept_org_id=held.user.org_id, days=body.days, reason=body.reason, by=held.user.id,
+        actor_login=held.user.login, ip=client_ip(request),
+    ))  # fmt: skip
 
 
 async def get_case_form(request: Request) -> CaseFormOut:
     """The department's part of the signed form (its item's fields and materials), and the signature check."""
-    user = require_user(request)
-    rt = runtime(request)
-    case_id: UUID = request.path_params["case_id"]
-    async with rt.pool.acquire() as conn:
-        _project_id, dept = await cases.case_project(conn, case_id)
-        department_of(user, dept)
-        return CaseFormOut(**await case_form(conn, rt.keys, case_id))
+    held = await _held(request)
+    async with held.rt.pool.acquire() as conn:
+        return CaseFormOut(**await case_form(conn, held.rt.keys, held.case_id))
 
 
 async def get_queue(request: Request) -> QueueOut:
