@@ -3,6 +3,7 @@
 // problem by its path in the content, e.g. items.2.predecessors, listed here), and publish the draft
 // after confirmation.
 import { el, postJson, requestJson, say } from "/static/common.js";
+import { wirePublishDialog } from "/static/publish_dialog.js";
 
 const API = "/api/v1/admin/approval/catalogue";
 const pageError = document.getElementById("page-error");
@@ -76,30 +77,14 @@ if (version && saveForm) {
     showProblems(result.error.message, fields.map((f) => `${f.field}：${f.message}`));
   });
 
-  const dialog = document.getElementById("publish-dialog");
-  const publishForm = document.getElementById("publish-form");
-  const publishError = document.getElementById("publish-error");
-  document.getElementById("publish").addEventListener("click", () => {
-    say(publishError, "");
-    document.getElementById("publish-dirty").hidden = !dirty;
-    dialog.showModal();
-  });
-  publishForm.addEventListener("submit", async (event) => {
-    if (event.submitter?.value !== "confirm") return; // 取消: the dialog closes itself
-    event.preventDefault();
-    const confirm = document.getElementById("confirm-publish");
-    confirm.disabled = true;
-    const summary = publishForm.elements.summary.value.trim();
-    const body = { expected_revision: Number(version.dataset.revision), summary: summary || null };
-    const result = await postJson(`${API}/versions/${version.dataset.versionId}/publish`, body);
-    confirm.disabled = false;
-    if (result.ok) {
+  wirePublishDialog({
+    isDirty: () => dirty,
+    url: `${API}/versions/${version.dataset.versionId}/publish`,
+    body: (form) => ({ expected_revision: Number(version.dataset.revision), summary: form.elements.summary.value.trim() || null }),
+    published: () => {
       dirty = false;
       location.assign(`?version=${version.dataset.versionId}`);
-    } else {
-      const fields = result.error.fields ?? [];
-      say(publishError, [result.error.message, ...fields.map((f) => `${f.field}：${f.message}`)].join("；"));
-    }
+    },
   });
 
   window.addEventListener("beforeunload", (event) => {

@@ -3,6 +3,7 @@
 // confirmation. Problems the server names (fields such as content.rules.PJS003.params) are marked
 // on their controls and listed.
 import { formFields, postJson, requestJson, say, showFormError } from "/static/common.js";
+import { wirePublishDialog } from "/static/publish_dialog.js";
 
 const MB = 1024 * 1024;
 
@@ -151,29 +152,14 @@ if (version && saveForm) {
     showProblems(result.error.message, fields.map((f) => `${f.field}：${f.message}`));
   });
 
-  const dialog = document.getElementById("publish-dialog");
-  const publishForm = document.getElementById("publish-form");
-  const publishError = document.getElementById("publish-error");
-  document.getElementById("publish").addEventListener("click", () => {
-    say(publishError, "");
-    document.getElementById("publish-dirty").hidden = !dirty;
-    dialog.showModal();
-  });
-  publishForm.addEventListener("submit", async (event) => {
-    if (event.submitter?.value !== "confirm") return; // 取消: the dialog closes itself
-    event.preventDefault();
-    const confirm = document.getElementById("confirm-publish");
-    confirm.disabled = true;
-    const body = { expected_revision: Number(version.dataset.revision), note: publishForm.elements.note.value.trim() };
-    const result = await postJson(`/api/v1/bim/rule-set-versions/${version.dataset.versionId}/publish`, body);
-    confirm.disabled = false;
-    if (result.ok) {
+  wirePublishDialog({
+    isDirty: () => dirty,
+    url: `/api/v1/bim/rule-set-versions/${version.dataset.versionId}/publish`,
+    body: (form) => ({ expected_revision: Number(version.dataset.revision), note: form.elements.note.value.trim() }),
+    published: () => {
       dirty = false;
       location.assign(`?version=${version.dataset.versionId}`);
-    } else {
-      const fields = result.error.fields ?? [];
-      say(publishError, [result.error.message, ...fields.map((f) => `${f.field}：${f.message}`)].join("；"));
-    }
+    },
   });
 
   window.addEventListener("beforeunload", (event) => {
