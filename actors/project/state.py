@@ -106,7 +106,11 @@ class Case(BaseModel):
     def public(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")
         data["state_label"] = STATE_LABELS.get(self.state, self.state)
-        data["deadline_label"] = CASE_DEADLINE_LABELS.get(self.deadline_state, self.deadline_state)
+        data["deadline_label"] = (
+            "已撤回"
+            if self.state == "withdrawn"
+            else CASE_DEADLINE_LABELS.get(self.deadline_state, self.deadline_state)
+        )
         return data
 
 

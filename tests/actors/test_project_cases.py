@@ -163,7 +163,8 @@ async def test_a_redelivered_submission_is_recorded_once_and_a_decided_case_does
 ):
     project_id, ids = await new_application(system, pool, settings)
     project = system.ref(project_address(project_id))
-    await project.ask(act(ids["LSPS"], "withdraw"), 10)
+    withdrawn = (await project.ask(act(ids["LSPS"], "withdraw"), 10)).cases[str(ids["LSPS"])].public()
+    assert (withdrawn["state_label"], withdrawn["deadline_label"]) == ("已撤回", "已撤回")
     with pytest.raises(workflow.WrongState):
         await project.ask(act(ids["LSPS"], "accept", dept=SW), 10)
     async with pool.acquire() as conn:
