@@ -4,11 +4,16 @@ recorded once, and the database refuses to change or delete an entry."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from uuid import uuid4
+
 import asyncpg
 import pytest
 
 from docgen.pdf.template import sample_data
 from server.security.gm import sm3_hex
+from server.seed import stable_id
+from tests.conftest import unique_code
 from tests.server.deliverables.test_deliverables import rendered
 from tests.support.uploads import pdf_bytes, project_with_drawings, upload_version
 
@@ -51,3 +56,36 @@ async def test_a_drawing_version_and_an_issued_permit_are_recorded_in_the_archiv
             await conn.execute("UPDATE project_archive_entry SET title = 'x' WHERE ref = $1", done["id"])
         with pytest.raises(asyncpg.IntegrityConstraintViolationError):
             await conn.execute("DELETE FROM project_archive_entry WHERE ref = $1", done["id"])
+
+
+async def test_documents_made_before_the_archive_existed_are_recorded_once_by_the_backfill(pool):
+    """Rows written the way the code wrote them before 0017 (no archive entry), then the backfill, twice."""
+    owner, user = stable_id("org", "91310115MA1K4AB12X"), stable_id("user", "pujiang")
+    project, building, drawing = uuid4(), uuid4(), uuid4()
+    sm3 = sm3_hex(project.bytes)
+    backfill = (Path(__file__).parents[3] / "server/migrations/0019_archive_backfill.sql").read_text()
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO project (id, code, name, owner_org_id, created_by) VALUES ($1, $2, '补录', $3, $4)",
+            project, unique_code(), owner, user,
+        )  # fmt: skip
+        await conn.execute("INSERT INTO building (id, project_id, name, created_by) VALUES ($1, $2, '1号楼', $3)",
+                           building, project, user)  # fmt: skip
+        await conn.execute(
+            "INSERT INTO drawing (id, project_id, building_id, kind, discipline, number, title, latest_version)"
+            " VALUES ($1, $2, $3, 'as_built', '建筑', '建竣-01', '总平面图', 1)", drawing, project, building,
+        )  # fmt: skip
+        await conn.execute("INSERT INTO file_blob (sm3, size, media_type) VALUES ($1, 1, 'application/pdf')"
+                           " ON CONFLICT DO NOTHING", sm3)  # fmt: skip
+        await conn.execute(
+            "INSERT INTO drawing_version (drawing_id, version, blob_sm3, file_name, size, media_type, uploaded_by,"
+            " upload_id) VALUES ($1, 1, $2, 'a.pdf', 1, 'application/pdf', $3, $4)", drawing, sm3, user, uuid4(),
+        )  # fmt: skip
+        await conn.execute(backfill)
+        await conn.execute(backfill)
+        rows = await conn.fetch(
+            "SELECT stage, title, sm3 FROM project_archive_entry WHERE project_id = $1", project
+        )
+    assert [(r["stage"], r["title"], r["sm3"]) for r in rows] == [
+        ("竣工验收", "竣工图 建竣-01 总平面图（第 1 版）", sm3)
+    ]
