@@ -8,6 +8,7 @@ Must not: hold SQL, or let a department fetch a file by its digest alone (only t
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from uuid import UUID
 
@@ -20,9 +21,12 @@ from server.approval.access import APPLY, HANDLE, applicant_of, department_of
 from server.approval.case_form import case_material
 from server.audit.service import AUDIT_KEY
 from server.errors import PayloadTooLarge, TongbanError
+from server.files import sniff
 from server.files.downloads import content_disposition
+from server.files.storage import Storage, StoredBlob
 from server.routing import ApiRoute, RawRoute, RouteTable, client_ip, require_user
 from server.runtime import runtime
+from server.security.gm import Sm3
 
 TAGS = ("kaigong",)
 TOO_LARGE = "申报材料每个文件不能超过 50 MB"
@@ -53,19 +57,38 @@ class ReuseIn(BaseModel):
     material_id: UUID
 
 
-async def _body(request: Request) -> bytes:
-    """The raw body, refused with 413 as soon as it is known to pass the limit (declared or streamed)."""
+async def _stored(request: Request, storage: Storage) -> tuple[StoredBlob, str, sniff.FileType]:
+    """The raw body streamed into the file store (never held whole in memory): refused with 413 as soon as
+    it is known to pass the limit, 415 from its first bytes, before the rest is read; (blob, name, type)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > materials.MAX_BYTES:
         raise PayloadTooLarge(TOO_LARGE)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > materials.MAX_BYTES:
-            raise PayloadTooLarge(TOO_LARGE)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    part, digest = uuid.uuid4(), Sm3()
+    await storage.create_part(part)
+    try:
+        writer = await storage.open_part(part, 0, [digest])
+        head, size, checked = b"", 0, None
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > materials.MAX_BYTES:
+                    raise PayloadTooLarge(TOO_LARGE)
+                if checked is None and len(head) < sniff.HEAD_BYTES:
+                    head += chunk[: sniff.HEAD_BYTES - len(head)]
+                    if len(head) >= sniff.HEAD_BYTES:
+                        checked = materials.checked_file(head, size, request.query_params.get("name", ""))
+                await writer.write(chunk)
+            checked = checked or materials.checked_file(head, size, request.query_params.get("name", ""))
+            await writer.drain()
+            await writer.commit()
+        except BaseException:
+            await writer.rollback()
+            raise
+        blob = await storage.store([part], digest)
+    finally:
+        await storage.delete_part(part)
+    name, found = checked
+    return blob, name, found
 
 
 async def upload_material(request: Request) -> Response:
@@ -76,11 +99,10 @@ async def upload_material(request: Request) -> Response:
     async with rt.pool.acquire() as conn:
         await applicant_of(conn, user, project_id)
         materials.known_code((await applications.published(conn)).catalogue, code)
-    data = await _body(request)
-    name, found = materials.checked_file(data, request.query_params.get("name", ""))
+    blob, name, found = await _stored(request, rt.files)
     async with rt.pool.acquire() as conn:
-        row = await materials.upload(conn, rt.files, rt.keys.key(AUDIT_KEY), user, project_id, code, name,
-                                     found.media_type, data, client_ip(request))  # fmt: skip
+        row = await materials.upload(conn, rt.keys.key(AUDIT_KEY), user, project_id, code, name, found.media_type,
+                                     blob, client_ip(request))  # fmt: skip
     return JSONResponse(MaterialOut(**row).model_dump(mode="json"), status_code=201)
 
 

@@ -25,7 +25,7 @@ from server.audit import service as audit
 from server.audit.models import AuditRecord
 from server.errors import InvalidInput, NotFound
 from server.files import sniff
-from server.files.storage import Storage
+from server.files.storage import StoredBlob
 from server.identity.models import CurrentUser
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -94,14 +94,14 @@ def known_code(catalogue: Catalogue, code: str) -> str:
     return name
 
 
-def checked_file(data: bytes, raw_name: str) -> tuple[str, sniff.FileType]:
-    """The name to store and the type of an uploaded material: 422 when empty or unnamed, 415 unless
-    its first bytes are PDF, JPEG, PNG or TIFF and its name's extension says the same."""
-    if not data:
+def checked_file(head: bytes, size: int, raw_name: str) -> tuple[str, sniff.FileType]:
+    """The name to store and the type of an uploaded material, from its first bytes and size: 422 when
+    empty, 415 unless its first bytes are PDF, JPEG, PNG or TIFF and its name's extension says the same."""
+    if size == 0:
         raise InvalidInput("请选择要上传的文件", fields=[{"field": "file", "message": "文件为空",
                                                         "type": "missing"}])  # fmt: skip
     name = sniff.sanitise_name(raw_name)
-    found = sniff.sniff(data[: sniff.HEAD_BYTES])
+    found = sniff.sniff(head[: sniff.HEAD_BYTES])
     if found not in ALLOWED:
         raise sniff.UnsupportedFileType("文件类型不允许：申报材料仅限 PDF、JPEG、PNG、TIFF 文件")
     dot = name.rfind(".")
@@ -125,12 +125,11 @@ def _audit(
 
 
 async def upload(
-    conn: Any, storage: Storage, audit_key: bytes, user: CurrentUser, project_id: UUID, code: str,
-    name: str, media_type: str, data: bytes, ip: str | None,
+    conn: Any, audit_key: bytes, user: CurrentUser, project_id: UUID, code: str, name: str, media_type: str,
+    blob: StoredBlob, ip: str | None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Store `data` (checked by `checked_file`) as material `code` of the project; the same file attached
-    under the same code already is answered as it is (nothing written twice)."""
-    blob = await storage.put(data)
+    """Record the stored `blob` (checked by `checked_file`) as material `code` of the project; the same file
+    attached under the same code already is answered as it is (nothing written twice)."""
     async with conn.transaction():
         same = await conn.fetchrow(ATTACHED_SAME, project_id, code, blob.sm3)
         if same is not None:

@@ -100,8 +100,9 @@ async def seed_application(
         for material in form["materials"]:
             if material["required"]:
                 data = await asyncio.to_thread(material_pdf, font, project["name"], material["name"])
-                row = await materials.upload(conn, storage, keys.key(AUDIT_KEY), owner, project_id, material["code"],
-                                             f"{material['name']}.pdf", "application/pdf", data, None)  # fmt: skip
+                blob = await storage.put(data)
+                row = await materials.upload(conn, keys.key(AUDIT_KEY), owner, project_id, material["code"],
+                                             f"{material['name']}.pdf", "application/pdf", blob, None)  # fmt: skip
                 attached[material["code"]] = [row["sm3"]]
         payload = signing.signed_payload(project_id, applications.BUNDLE, pub.version.id,
                                          [i["code"] for i in form["items"]], values, attached)  # fmt: skip
