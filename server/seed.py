@@ -22,6 +22,7 @@ from server import clock
 from server.bids.service import expert_specs
 from server.config import Settings
 from server.identity import users
+from server.identity.models import CurrentUser
 from server.identity.passwords import hash_password_async
 from server.identity.pii import Pii
 from server.workdays import CalendarNotCovered
@@ -85,6 +86,19 @@ INSERT_ORG = """
     ON CONFLICT (code) DO UPDATE SET credit_code = EXCLUDED.credit_code"""
 PROJECT_EXISTS = "SELECT 1 FROM project WHERE code = $1"
 DEMO_PASSWORD_FILE = "demo-password"  # noqa: S105 - a file name
+
+
+SEED_USER = """
+    SELECT u.id, u.login, u.org_id, o.name AS org_name, u.role
+    FROM app_user u JOIN organization o ON o.id = u.org_id WHERE u.id = $1"""
+
+
+async def seed_actor(conn: Any, user_id: uuid.UUID) -> CurrentUser:
+    """A demo account as the seed acts for it: who (id, login, enterprise, role) is all the records need,
+    so its sealed personal name is not opened (the login stands in as the display name)."""
+    row = await conn.fetchrow(SEED_USER, user_id)
+    return CurrentUser(id=row["id"], login=row["login"], display_name=row["login"], org_id=row["org_id"],
+                       org_name=row["org_name"], role=row["role"])  # fmt: skip
 
 
 def stable_id(kind: str, key: str) -> uuid.UUID:

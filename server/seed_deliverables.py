@@ -20,16 +20,13 @@ from collab.content import fill
 from docgen import samples
 from docgen.kinds import KINDS
 from server.deliverables import service
-from server.identity.models import CurrentUser
 from server.keystore import KeyRing
+from server.seed import seed_actor
 
 TITLE = "1号楼 出图数据（已校核）"
 INSERT = """
     INSERT INTO collab_document (id, project_id, title, form, form_version, created_by)
     VALUES ($1, $2, $3, 'bim_building', 1, $4) ON CONFLICT (id) DO NOTHING"""
-USER = """
-    SELECT u.id, u.login, u.org_id, o.name AS org_name, u.role
-    FROM app_user u JOIN organization o ON o.id = u.org_id WHERE u.id = $1"""
 KINDS_MADE = ("structure_notes", "load_calculation")
 
 
@@ -41,7 +38,7 @@ async def seed_deliverables(
     doc_id = uuid.uuid5(project_id, "demo-drawing-data")
     async with pool.acquire() as conn:
         added = await conn.execute(INSERT, doc_id, project_id, TITLE, owner_id)
-        row = await conn.fetchrow(USER, owner_id)
+        owner = await seed_actor(conn, owner_id)
     if added != "INSERT 0 1":
         return 0
     content = samples.filling()
@@ -50,12 +47,10 @@ async def seed_deliverables(
     document = actors.ref(doc_address(doc_id))
     await document.ask(ApplyUpdate(update=doc.get_update()), timeout_s)
     version = await document.ask(
-        SaveVersion(form="bim_building", form_version=1, user_id=row["id"], login=row["login"],
-                    org_id=row["org_id"], name="出图版（演示）"),
+        SaveVersion(form="bim_building", form_version=1, user_id=owner.id, login=owner.login, org_id=owner.org_id,
+                    name="出图版（演示）"),
         timeout_s,
     )  # fmt: skip
-    owner = CurrentUser(id=row["id"], login=row["login"], display_name=row["login"], org_id=row["org_id"],
-                        org_name=row["org_name"], role=row["role"])  # fmt: skip
     for kind in KINDS_MADE:
         async with pool.acquire() as conn:
             deliverable_id = await service.create(

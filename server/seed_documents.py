@@ -14,6 +14,7 @@ from pycrdt import Array, Doc, Map, XmlElement, XmlFragment, XmlText
 from actors.document.actor import doc_address
 from actors.document.messages import ApplyUpdate
 from actors.runtime import ActorSystem
+from docgen import samples
 
 DEMO_TITLE = "1号楼 BIM 建筑信息填报"
 INSERT = """
@@ -25,42 +26,10 @@ def demo_content() -> bytes:
     """The demo form's content as one Yjs update. One thing is left for the visitor to fix, so that
     校验 has something to say: the garage's live load is below the GB 55001 minimum."""
     doc: Doc[Any] = Doc()
-    doc.get("project", type=Map).update(
-        {
-            "project_name": "浦东新区张江科学城人才公寓项目 1号楼",
-            "project_code": "2611-310115-04-01-580231",
-            "construction_unit": "上海浦江置业有限公司",
-            "design_unit": "上海浦江建筑设计研究院有限公司",
-            "location": "上海市浦东新区张江科学城",
-            "building_category": "住宅建筑",
-            "total_area": 31850.5,
-            "above_ground_area": 24620.5,
-            "below_ground_area": 7230,
-            "height": 79.9,
-            "above_floors": 26,
-            "below_floors": 2,
-            "fire_resistance": "一级",
-            "design_life": "50年",
-            "prefabricated": True,
-        }
-    )
-    doc.get("structure", type=Map).update(
-        {
-            "structure_type": "剪力墙结构",
-            "safety_grade": "二级",
-            "seismic_intensity": "7度",
-            "seismic_acceleration": "0.10g",
-            "site_class": "Ⅳ",
-            "foundation_type": "桩筏基础",
-            "basic_wind_pressure": 0.55,
-            "basic_snow_pressure": 0.2,
-        }
-    )
+    doc.get("project", type=Map).update(samples.PROJECT)  # the fixtures of docgen, also the demo's
+    doc.get("structure", type=Map).update(samples.STRUCTURE)
     units = doc.get("units", type=Array)
-    for row in (
-        {"name": "1号楼", "use": "人才公寓", "floors": 26, "height": 79.9, "area": 24620.5},
-        {"name": "地下车库", "use": "停车库、设备用房", "floors": 2, "height": 9.6, "area": 7230},
-    ):
+    for row in samples.UNITS:
         units.append(Map(row))
     walls = doc.get("walls", type=Array)
     for row in (

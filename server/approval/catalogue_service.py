@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final
 from uuid import UUID
 
 import asyncpg
@@ -30,6 +30,7 @@ from server.approval.applicability import Problem
 from server.audit import service as audit
 from server.audit.models import AuditRecord
 from server.errors import Conflict, NotFound
+from server.identity.models import Author
 from server.security.sm3 import sm3_hex
 
 logger = logging.getLogger(__name__)
@@ -80,17 +81,6 @@ DEPARTMENTS = "SELECT code FROM organization WHERE kind = 'department' AND code 
 USER = "SELECT id, login, org_id FROM app_user WHERE id = $1"
 
 
-class Actor(Protocol):
-    """Who writes: a logged-in user (`CurrentUser`) or the seed's administrator."""
-
-    @property
-    def id(self) -> UUID: ...
-    @property
-    def login(self) -> str: ...
-    @property
-    def org_id(self) -> UUID: ...
-
-
 class VersionSummary(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -137,7 +127,7 @@ async def checked_content(conn: Any, raw: object) -> dict[str, Any]:
     return content.model_dump(mode="json")
 
 
-def _record(by: Actor, ip: str | None, action: str, target: str, **detail: Any) -> AuditRecord:
+def _record(by: Author, ip: str | None, action: str, target: str, **detail: Any) -> AuditRecord:
     return AuditRecord(action=action, actor_id=by.id, actor_login=by.login, org_id=by.org_id, ip=ip,
                        target=target, detail=detail)  # fmt: skip
 
@@ -155,7 +145,7 @@ async def get_catalogue(conn: Any, name: str = CATALOGUE_NAME) -> UUID:
 
 
 async def create_catalogue(
-    conn: Any, audit_key: bytes, name: str, raw: object, by: Actor, ip: str | None
+    conn: Any, audit_key: bytes, name: str, raw: object, by: Author, ip: str | None
 ) -> VersionDetail:
     """A new catalogue and its draft version 1 holding `raw` (checked)."""
     content = await checked_content(conn, raw)
@@ -210,7 +200,7 @@ async def _locked_draft(conn: Any, version_id: UUID, expected_revision: int) -> 
 
 async def save_draft(
     conn: Any, audit_key: bytes, version_id: UUID, raw: object, expected_revision: int, summary: str,
-    by: Actor, ip: str | None,
+    by: Author, ip: str | None,
 ) -> VersionDetail:  # fmt: skip
     """Replace the draft's content with `raw` (checked whole before the lock; nothing stored if any
     check fails) when the draft is still at `expected_revision`; the revision goes up by one."""
@@ -226,7 +216,7 @@ async def save_draft(
 
 
 async def publish(
-    conn: Any, audit_key: bytes, version_id: UUID, expected_revision: int, summary: str | None, by: Actor,
+    conn: Any, audit_key: bytes, version_id: UUID, expected_revision: int, summary: str | None, by: Author,
     ip: str | None,
 ) -> VersionDetail:  # fmt: skip
     """Freeze the draft exactly as last saved, with its SM3. A draft that no longer passes the checks
@@ -247,7 +237,7 @@ async def publish(
 
 
 async def new_draft(
-    conn: Any, audit_key: bytes, catalogue_id: UUID, by: Actor, ip: str | None
+    conn: Any, audit_key: bytes, catalogue_id: UUID, by: Author, ip: str | None
 ) -> VersionDetail:
     """The next version as a draft, copied from the latest published one; one draft at a time."""
     version_id = uuid.uuid4()

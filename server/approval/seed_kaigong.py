@@ -22,14 +22,12 @@ from docgen.fonts import register_reportlab
 from server.approval import applications, materials, signing
 from server.audit.service import AUDIT_KEY
 from server.files.storage import Storage
-from server.identity.models import CurrentUser
 from server.keystore import KeyRing
 from server.security.gm import Sm2PrivateKey, sm2_sign
+from server.seed import seed_actor
 
 HAS_APPLICATION = "SELECT EXISTS (SELECT 1 FROM approval_application WHERE project_id = $1)"
-USER = """
-    SELECT u.id, u.login, u.org_id, o.name AS org_name, o.code AS org_code, u.role
-    FROM app_user u JOIN organization o ON o.id = u.org_id WHERE u.id = $1"""
+ORG_CODE = "SELECT code FROM organization WHERE id = $1"
 PROJECT = "SELECT code, name FROM project WHERE id = $1"
 
 
@@ -87,11 +85,10 @@ async def seed_application(
     async with pool.acquire() as conn:
         if await conn.fetchval(HAS_APPLICATION, project_id):
             return False
-        row = await conn.fetchrow(USER, owner_id)
+        owner = await seed_actor(conn, owner_id)
         project = await conn.fetchrow(PROJECT, project_id)
-        owner = CurrentUser(id=row["id"], login=row["login"], display_name=row["login"], org_id=row["org_id"],
-                            org_name=row["org_name"], role=row["role"])  # fmt: skip
-        key = json.loads((keys_dir / f"{row['org_code']}.sm2.json").read_text())
+        org_code = await conn.fetchval(ORG_CODE, owner.org_id)
+        key = json.loads((keys_dir / f"{org_code}.sm2.json").read_text())
         pub = await applications.published(conn)
         values = demo_values(project["code"], project["name"])
         form = applications.form_of(pub, values)

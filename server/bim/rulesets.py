@@ -17,7 +17,7 @@ import json
 import math
 import uuid
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -44,6 +44,7 @@ from server.bim.models import (
     VersionSummary,
 )
 from server.errors import Conflict, InvalidInput, NotFound
+from server.identity.models import Author
 from server.security.sm3 import sm3_hex
 
 _SUMMARY = """
@@ -109,17 +110,6 @@ BID_HAS_CHECKS = "SELECT EXISTS (SELECT 1 FROM bim_check WHERE bid_id = $1)"
 
 
 STALE_DRAFT = "草稿内容与当前规则库不一致（规则或参数在保存后有增减），请检查并重新保存草稿后再发布"
-
-
-class Actor(Protocol):
-    """Who writes: a logged-in user (`CurrentUser`) or the seed's administrator."""
-
-    @property
-    def id(self) -> UUID: ...
-    @property
-    def login(self) -> str: ...
-    @property
-    def org_id(self) -> UUID: ...
 
 
 def registry() -> dict[str, Rule]:
@@ -250,13 +240,13 @@ def changed_paths(before: Mapping[str, Any] | None, after: Mapping[str, Any]) ->
     return changed
 
 
-def _record(by: Actor, ip: str | None, action: str, target: str, **detail: Any) -> AuditRecord:
+def _record(by: Author, ip: str | None, action: str, target: str, **detail: Any) -> AuditRecord:
     return AuditRecord(action=action, actor_id=by.id, actor_login=by.login, org_id=by.org_id, ip=ip,
                        target=target, detail=detail)  # fmt: skip
 
 
 async def _append_change(
-    conn: Any, version_id: UUID, by: Actor, summary: str, before: Any, after: Any
+    conn: Any, version_id: UUID, by: Author, summary: str, before: Any, after: Any
 ) -> list[str]:
     changed = changed_paths(before, after)
     await conn.execute(INSERT_CHANGE, uuid.uuid4(), version_id, by.id, summary, changed, before, after)
@@ -264,7 +254,7 @@ async def _append_change(
 
 
 async def create_rule_set(
-    conn: Any, audit_key: bytes, body: RuleSetIn, by: Actor, ip: str | None, rules: Mapping[str, Rule]
+    conn: Any, audit_key: bytes, body: RuleSetIn, by: Author, ip: str | None, rules: Mapping[str, Rule]
 ) -> RuleSetDetail:
     """The rule set and its draft version 1 (every registered rule enabled, default parameters)."""
     set_id, version_id = uuid.uuid4(), uuid.uuid4()
@@ -320,7 +310,7 @@ async def _locked_draft(conn: Any, version_id: UUID, expected_revision: int) -> 
 
 
 async def save_draft(
-    conn: Any, audit_key: bytes, version_id: UUID, body: DraftIn, by: Actor, ip: str | None,
+    conn: Any, audit_key: bytes, version_id: UUID, body: DraftIn, by: Author, ip: str | None,
     rules: Mapping[str, Rule],
 ) -> VersionDetail:  # fmt: skip
     content = await checked_content(body.content, rules)  # before the lock: the IDS check takes a while
@@ -337,7 +327,7 @@ async def save_draft(
 
 
 async def publish(
-    conn: Any, audit_key: bytes, version_id: UUID, body: PublishIn, by: Actor, ip: str | None,
+    conn: Any, audit_key: bytes, version_id: UUID, body: PublishIn, by: Author, ip: str | None,
     rules: Mapping[str, Rule],
 ) -> VersionDetail:  # fmt: skip
     """Freeze the draft exactly as last saved: its rule versions recorded, its SM3 digest set. A draft
@@ -368,7 +358,7 @@ async def publish(
 
 
 async def new_draft(
-    conn: Any, audit_key: bytes, rule_set_id: UUID, by: Actor, ip: str | None
+    conn: Any, audit_key: bytes, rule_set_id: UUID, by: Author, ip: str | None
 ) -> VersionDetail:
     """The next version as a draft, copied from the latest published one (without its frozen rule
     versions, which the next publish records afresh)."""
@@ -401,7 +391,7 @@ async def _bid_has_checks(conn: Any, bid_id: UUID) -> bool:
 
 
 async def pin(
-    conn: Any, audit_key: bytes, bid_id: UUID, version_id: UUID, by: Actor, ip: str | None
+    conn: Any, audit_key: bytes, bid_id: UUID, version_id: UUID, by: Author, ip: str | None
 ) -> BidRuleSetOut:
     """Pin a published version to a bid session (the caller checked that `by` organises it). Pinning
     the version already pinned changes nothing; another one is refused once models were submitted."""

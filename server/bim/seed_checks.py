@@ -21,14 +21,11 @@ from server.bim.jobs import JOB_NAME, job_id
 from server.errors import TongbanError
 from server.files.storage import Storage
 from server.files.versions import INSERT_BLOB
-from server.identity.models import CurrentUser
+from server.seed import seed_actor
 
 logger = logging.getLogger(__name__)
 
 HAS_CHECK = "SELECT EXISTS (SELECT 1 FROM bim_check WHERE bid_id = $1)"
-USER = """
-    SELECT u.id, u.login, u.org_id, o.name AS org_name, u.role
-    FROM app_user u JOIN organization o ON o.id = u.org_id WHERE u.id = $1"""
 FILE_NAME = "1号楼投标模型.ifc"
 
 
@@ -39,10 +36,7 @@ async def seed_sample_check(
     async with pool.acquire() as conn:
         if await conn.fetchval(HAS_CHECK, bid_id):
             return None
-        row = await conn.fetchrow(USER, supplier_id)
-    # The check records only who submitted (id, login, enterprise): the sealed personal name is not needed.
-    supplier = CurrentUser(id=row["id"], login=row["login"], display_name=row["login"],
-                           org_id=row["org_id"], org_name=row["org_name"], role=row["role"])  # fmt: skip
+        supplier = await seed_actor(conn, supplier_id)  # the check records only who submitted
     with tempfile.TemporaryDirectory(prefix="tongban-seed-") as folder:
         data = await asyncio.to_thread(lambda: write_sample(Path(folder) / "sample.ifc").read_bytes())
     part = uuid.uuid4()

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class Author(Protocol):
+    """Who writes a versioned definition (a rule set, the item catalogue): a logged-in user (`CurrentUser`) or
+    the seed's administrator — what the audit entry and the version row need of them."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def login(self) -> str: ...
+    @property
+    def org_id(self) -> UUID: ...
 
 
 class CurrentUser(BaseModel):
